@@ -284,3 +284,112 @@ def replay(cand: Candidate, sc: Scenario, steps, types: int | None = None):
             raise ValueError(f"step {i}: recorded {st.text()!r} but the model gives {got.text()!r}")
         i += 1
     return s, model.violation(s), model.quiescent(s)
+
+
+def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | None = None,
+               states: int = 0) -> Counterexample:
+    """Turn a backend's moves into a checked concrete counterexample.
+
+    Moves (tuples), all real transitions of the concrete model:
+      ("recv", dst, src, t, v)    receive one in-transit message
+      ("emit", p, dst, t, v)      crash-prone p performs one pending send
+      ("crash", p)
+      ("byz", b, dst, t, v)       Byzantine b sends <t, v> to dst, dst receives it
+      ("batch", dst, t, v, j, k, from_p0)
+          dst receives j in-transit <t, v> from correct senders (lowest ids
+          first; p0 excluded when the candidate reads `origin`), then k from
+          Byzantine senders other than p0 that have not sent <t, v> to dst,
+          then, if from_p0, the broadcaster's <t, v> (in transit if p0 is
+          correct, a Byzantine send if not).
+      ("finish",)                 crash the up crash-prone processes that still
+                                  have work, then receive every message left
+                                  in transit (leftover receipts).
+    Raises ValueError if a move is impossible or the end state is not a
+    quiescent state violating `prop`: a backend bug, never a user error.
+    """
+    model = Model(cand, sc, types)
+    s, steps = model.initial()
+    origin = cand.uses_origin()
+
+    def recv(dst: int, src: int, t: int, v: int) -> None:
+        nonlocal s
+        if (src, dst, t, v) not in s.network or not s.procs[dst].up:
+            raise ValueError(f"move {mv}: <{t},{v}> from p{src} to p{dst} is not in transit")
+        s, st = model.receive(s, dst, src, t, v)
+        steps.append(st)
+
+    def byz(b: int, dst: int, t: int, v: int) -> None:
+        nonlocal s
+        if b not in model.byz or dst not in sc.correct or v not in model.values \
+                or (t, v, b) in s.procs[dst].received:
+            raise ValueError(f"move {mv}: p{b} cannot send <{t},{v}> to p{dst}")
+        steps.append(Step("byzantine", b, sends=((dst, t, v),)))
+        s, st = model.receive(s, dst, b, t, v, from_network=False)
+        steps.append(st)
+
+    for mv in moves:
+        kind = mv[0]
+        if kind == "recv":
+            recv(*mv[1:])
+        elif kind == "byz":
+            byz(*mv[1:])
+        elif kind == "emit":
+            _, p, d, t, v = mv
+            q = s.procs[p]
+            if p not in model.crashy or not q.up or (d, t, v) not in q.pending:
+                raise ValueError(f"move {mv}: not a pending send")
+            procs = list(s.procs)
+            procs[p] = replace(q, pending=q.pending - {(d, t, v)})
+            s = State(tuple(procs), s.network | {(p, d, t, v)})
+            steps.append(Step("emit", p, sends=((d, t, v),)))
+        elif kind == "crash":
+            p = mv[1]
+            q = s.procs[p]
+            if p not in model.crashy or not q.up:
+                raise ValueError(f"move {mv}: p{p} cannot crash")
+            procs = list(s.procs)
+            procs[p] = replace(q, up=False, pending=frozenset())
+            s = State(tuple(procs), s.network)
+            steps.append(Step("crash", p, dropped=tuple(sorted(q.pending))))
+        elif kind == "batch":
+            _, dst, t, v, j, k, from_p0 = mv
+            senders = sorted(src for (src, d, tt, vv) in s.network
+                             if d == dst and tt == t and vv == v and not (origin and src == 0))
+            if len(senders) < j:
+                raise ValueError(f"move {mv}: only {len(senders)} correct <{t},{v}> in transit to p{dst}")
+            for src in senders[:j]:
+                recv(dst, src, t, v)
+            free = [b for b in sorted(model.byz) if b != 0 and (t, v, b) not in s.procs[dst].received]
+            if len(free) < k:
+                raise ValueError(f"move {mv}: only {len(free)} Byzantine senders left")
+            for b in free[:k]:
+                byz(b, dst, t, v)
+            if from_p0:
+                if 0 in model.byz:
+                    byz(0, dst, t, v)
+                else:
+                    recv(dst, 0, t, v)
+        elif kind == "finish":
+            for p in sorted(model.crashy):
+                q = s.procs[p]
+                if q.up and (q.pending or any(d == p for (_s, d, _t, _v) in s.network)):
+                    procs = list(s.procs)
+                    procs[p] = replace(q, up=False, pending=frozenset())
+                    s = State(tuple(procs), s.network)
+                    steps.append(Step("crash", p, dropped=tuple(sorted(q.pending))))
+            while True:
+                todo = sorted(m for m in s.network if s.procs[m[1]] is not None and s.procs[m[1]].up)
+                if not todo:
+                    break
+                src, dst, t, v = todo[0]
+                s, st = model.receive(s, dst, src, t, v)
+                steps.append(st)
+        else:
+            raise ValueError(f"unknown move {mv!r}")
+    if not model.quiescent(s):
+        raise ValueError("counterexample does not end in a quiescent state")
+    got = model.violation(s)
+    if got != prop:
+        raise ValueError(f"counterexample ends violating {got!r}, not {prop!r}")
+    return Counterexample(sc.mode, sc.n, sc.f, sc.name, sc.attacker, sc.faulty, prop,
+                          tuple(steps), model.delivered(s))
