@@ -53,7 +53,7 @@ class Model:
         self.cand = cand
         self.sc = sc
         self.n = sc.n
-        self.types = max(types or 0, cand.types())
+        self.types = max(types or 2, cand.types())
         self.byz = frozenset(sc.byzantine)
         self.crashy = frozenset(sc.crash_prone)
         self.values = (M,) if sc.attacker == "same-value" else (M, M2)
@@ -359,7 +359,8 @@ def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | Non
                 raise ValueError(f"move {mv}: only {len(senders)} correct <{t},{v}> in transit to p{dst}")
             for src in senders[:j]:
                 recv(dst, src, t, v)
-            free = [b for b in sorted(model.byz) if b != 0 and (t, v, b) not in s.procs[dst].received]
+            free = [b for b in sorted(model.byz)
+                    if not (origin and b == 0) and (t, v, b) not in s.procs[dst].received]
             if len(free) < k:
                 raise ValueError(f"move {mv}: only {len(free)} Byzantine senders left")
             for b in free[:k]:
