@@ -32,8 +32,12 @@ def normalize_logic(logic: object) -> str:
 
 
 def _type(value: object, what: str) -> int:
-    if isinstance(value, str) and value.startswith("type") and value[4:].isdigit():
-        value = int(value[4:])
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v.startswith("type"):
+            v = v[4:]
+        if v.isascii() and v.isdigit():
+            value = int(v)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 15:
         raise CandidateError(f"bad {what} {value!r}: expected a type number 0..15")
     return value

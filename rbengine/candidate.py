@@ -111,7 +111,7 @@ class Candidate:
     def loads(cls, text: str) -> "Candidate":
         """JSON text, or (when it is not JSON) the compact text notation."""
         stripped = text.strip()
-        if stripped.startswith("{"):
+        if stripped.startswith(("{", "[")):
             try:
                 data = json.loads(stripped)
             except json.JSONDecodeError as exc:

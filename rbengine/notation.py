@@ -21,7 +21,7 @@ from .errors import CandidateError
 _HANDLER_RE = re.compile(r"\b(broadcast|receive)\s*:", re.IGNORECASE)
 _ACTION_RE = re.compile(
     r"^(?P<logic>[a-z_]+)(?:\s+(?P<stype>type\d+))?"
-    r"(?:\s+if\s+(?:(?P<ctype>type\d+)\s+from\s+(?P<tok>\S+)|(?P<zero>0|true|always)))?$",
+    r"(?:\s+if\s+(?:(?P<ctype>type\d+)\s+from\s+(?P<tok>.+?)|(?P<zero>0|true|always)))?$",
     re.IGNORECASE,
 )
 
@@ -39,6 +39,8 @@ def parse_action(text: str) -> Action:
 
 
 def parse(text: str) -> Candidate:
+    """The compact notation; lines starting with ``#`` are comments."""
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     parts = _HANDLER_RE.split(text)
     if len(parts) < 3 or parts[0].strip(" \t\n|"):
         raise CandidateError("expected 'broadcast: ...' and/or 'receive: ...' (or a JSON object)")
@@ -54,7 +56,10 @@ def parse(text: str) -> Candidate:
             piece = piece.strip().strip("|").strip()
             if not piece:
                 continue
-            act = parse_action(piece)
+            try:
+                act = parse_action(piece)
+            except CandidateError as exc:
+                raise CandidateError(f"{name}: {exc}") from None
             if stopped:
                 raise CandidateError(f"{name}: action after stop")
             if act.is_stop:
@@ -75,7 +80,8 @@ def format_action(a: Action) -> str:
 
 
 def format_candidate(c: Candidate, sep: str = "\n") -> str:
-    return sep.join(f"{h}: " + "; ".join(format_action(a) for a in c.handler(h))
+    return sep.join(f"{h}:" + "".join((" " if i == 0 else "; ") + format_action(a)
+                                       for i, a in enumerate(c.handler(h)))
                     for h in HANDLERS)
 
 
