@@ -1,0 +1,78 @@
+"""Helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from rbengine.candidate import Candidate
+from rbengine.errors import CandidateError
+from rbengine.scenario import ATTACKERS, MODES
+
+
+def read_candidate(path: str) -> Candidate:
+    """A candidate file (JSON or the compact notation); ``-`` is standard input."""
+    if path == "-":
+        try:
+            text = sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CandidateError(f"cannot read standard input: {exc}") from None
+        try:
+            return Candidate.loads(text)
+        except CandidateError as exc:
+            raise CandidateError(f"<stdin>: {exc}") from None
+    return Candidate.load(path)
+
+
+def add_candidate_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE",
+                        help="candidate file, JSON or compact notation ('-' reads standard input)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def add_size_arguments(parser: argparse.ArgumentParser, n_help: str, f_help: str) -> None:
+    parser.add_argument("--n", "-N", type=positive_int, metavar="N", help=n_help)
+    parser.add_argument("--f", "-F", type=positive_int, metavar="F", help=f_help)
+
+
+def add_attacker_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--attacker", choices=ATTACKERS, default="full",
+                        help="Byzantine adversary: full (forges values, the default) "
+                             "or same-value (sends only m)")
+
+
+MODE_CHOICES = MODES
+
+
+class Style:
+    """ANSI colour, only when writing to a terminal (and NO_COLOR is unset)."""
+
+    def __init__(self, stream=None):
+        stream = stream or sys.stdout
+        self.enabled = (hasattr(stream, "isatty") and stream.isatty()
+                        and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb")
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def good(self, text: str) -> str:
+        return self._wrap("1;32", text)
+
+    def bad(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)

@@ -1,0 +1,120 @@
+"""``rbtui verify FILE``: check a candidate with the RB-Oracle.
+
+Exit status 0 when correct, 1 when incorrect, 2 when the file or the tool fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+from contextlib import contextmanager
+
+from rbengine import oracle
+from rbengine.errors import OracleError
+from rbengine.scenario import MODES, PAPER_N
+from rbengine.verdict import Check, Verdict
+
+from ._common import (Style, add_attacker_argument, add_candidate_argument,
+                      add_size_arguments, read_candidate)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "verify", help="check a candidate's correctness",
+        description="Check a candidate in every scenario of every failure mode up to the "
+                    "target (or of one mode) and print the verdict and, when incorrect, "
+                    "a counterexample. Exit status: 0 correct, 1 incorrect, 2 error.")
+    add_candidate_argument(p)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--target", choices=MODES, default=None,
+                       help="check every mode up to this one (default: byzantine)")
+    which.add_argument("--only", choices=MODES, metavar="MODE",
+                       help="check this mode only (none, crash or byzantine)")
+    add_size_arguments(
+        p, n_help="number of processes (default: the paper's N of the last mode: "
+                  + ", ".join(f"{m} {n}" for m, n in PAPER_N.items()) + ")",
+        f_help="number of faulty processes (default: floor((N-1)/2) for crash, "
+               "floor((N-1)/3) for byzantine)")
+    add_attacker_argument(p)
+    p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
+                   help="spin (the default when Spin and gcc are installed), builtin "
+                        "(the built-in checker) or reference (unreduced, slow)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: {correct, checks, counterexample}")
+    p.add_argument("--timeout", type=float, metavar="S", default=None,
+                   help="give up after S seconds (exit status 2)")
+    p.set_defaults(handler=run)
+    return p
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float | None):
+    """Raise OracleError when the block runs longer than `seconds` (main thread only)."""
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+    if seconds <= 0:
+        raise OracleError("--timeout must be positive")
+
+    def on_alarm(signum, frame):
+        raise _Timeout()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Timeout:
+        raise OracleError(f"verification timed out after {seconds:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run(args: argparse.Namespace) -> int:
+    candidate = read_candidate(args.file)
+    backend = args.backend or oracle.default_backend()
+    try:
+        with _deadline(args.timeout):
+            verdict = oracle.verify(candidate, target=args.target or "byzantine", only=args.only,
+                                    n=args.n, f=args.f, attacker=args.attacker,
+                                    backend=backend)
+    except ImportError as exc:
+        raise OracleError(f"backend {backend!r} is not available ({exc})") from None
+    if args.json:
+        print(json.dumps(verdict.to_json()))
+    else:
+        print(human(verdict, Style()))
+    return 0 if verdict.correct else 1
+
+
+def _mode(c: Check) -> str:
+    return f"{c.mode} ({c.attacker})" if c.attacker else c.mode
+
+
+def human(verdict: Verdict, style: Style | None = None) -> str:
+    style = style or Style()
+    head = style.good("correct") if verdict.correct else style.bad(verdict.summary())
+    info = (f"candidate {verdict.candidate_hash}, backend {verdict.backend}, "
+            f"{verdict.states} states, {verdict.seconds:.2f} s")
+    lines = [f"{head}  {style.dim(info)}"]
+    width = max((len(_mode(c)) for c in verdict.checks), default=0)
+    for c in verdict.checks:
+        plain = "correct" if c.correct else f"incorrect: {c.property}"
+        pad = " " * max(0, 20 - len(plain))
+        result = (style.good if c.correct else style.bad)(plain) + pad
+        lines.append(f"  {_mode(c):<{width}}  N={c.n} F={c.f}  {c.scenario:<19}  {result}"
+                     f"  {c.states:>8} states  {c.seconds:6.2f} s")
+    cx = verdict.counterexample
+    if cx is not None:
+        lines.append("")
+        lines.append(style.bold("Counterexample:"))
+        lines.append(cx.text())
+    return "\n".join(lines)
