@@ -1,0 +1,7 @@
+"""``python -m rbtui``: the same as the ``rbtui`` command."""
+
+import sys
+
+from rbtui.cli import main
+
+sys.exit(main())
