@@ -49,8 +49,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception, so that no backend's error handling swallows it."""
 
 
 @contextmanager
