@@ -1,0 +1,416 @@
+"""Backend ``spin``: the reduced transition systems of docs/oracle.md in PROMELA,
+checked by Spin's compiled verifier ``pan``.
+
+One ``pan`` is compiled per setting (variant, mode, N, F, types) and cached on
+disk; the candidate, the scenario and the properties to assert are read by the
+model at run time from the environment variable ``RB_TABLE``, so checking a
+candidate costs one run of a compiled verifier, not a Spin and gcc run.
+
+Templates (rbengine/oracle/templates):
+  single.pml.j2  none, crash and Byzantine same-value: greedy receipts
+  full.pml.j2    Byzantine full: lazy batch receipts
+  common.pml.j2  the candidate's table and how it is loaded
+
+A violation is replayed with the same ``pan`` (``pan -r``: ``spin -t`` would not
+run the model's c_code that loads the table); the model prints one ``EV`` line
+per move, and ``semantics.concretize`` turns the moves into a counterexample
+checked step by step on the concrete model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .. import threshold as thr
+from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
+from ..candidate import Candidate
+from ..errors import OracleError
+from ..notation import format_action
+from ..scenario import Scenario
+from . import semantics
+from .semantics import PROPERTIES
+
+TEMPLATES = Path(__file__).with_name("templates")
+TABLE_ENV = "RB_TABLE"
+CACHE_ENV = "RBTUI_CACHE_DIR"
+DEFAULT_TIMEOUT = 600.0  # seconds, per scenario
+DEFAULT_MEMORY = 4096  # MB, pan's -DMEMLIM
+HASH_BITS = 14  # pan -w; the table grows by itself (-DAUTO_RESIZE); large -w costs startup time
+#: -DFREQ: how often pan considers growing its hash table (AUTO_RESIZE)
+CFLAGS = ("-O2", "-DSAFETY", "-DNOREDUCE", "-DNOCOMP", "-DAUTO_RESIZE", "-DFREQ=16384",
+          "-DVECTORSZ=4096")
+MODEL = "model.pml"
+_MASK = {"validity": 1, "agreement": 2, "integrity": 4}
+_INSTALL = {"spin": "apt-get install spin", "gcc": "apt-get install gcc"}
+
+# ---------------------------------------------------------------------------
+# The candidate as a table of effects (see common.pml.j2)
+
+
+def _effect(a) -> int:
+    """Bits of one action's effect: 1 deliver; per type s, 2<<2s itself, 4<<2s the others."""
+    if a.logic == DELIVER:
+        return 1
+    shift = 1 + 2 * a.send_type
+    if a.logic == SEND_ALL:
+        return 3 << shift
+    if a.logic == SEND_NEIGHBOURS:
+        return 2 << shift
+    assert a.logic == SEND_MYSELF
+    return 1 << shift
+
+
+@dataclass
+class Table:
+    ntypes: int
+    origin: int
+    faulty: int
+    props: int
+    effb: int
+    eff0: int
+    eff: list  # T*(N+1) ints: [t][0] origin on t, [t][c] c senders of t
+    effb_text: str = ""
+    eff0_text: str = ""
+    texts: dict | None = None  # index -> comment
+
+    def encode(self) -> str:
+        vals = [self.ntypes, self.origin, self.faulty, self.props, self.effb, self.eff0, *self.eff]
+        return ",".join(str(v) for v in [len(vals), *vals])
+
+
+def table(candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
+          props: int = 7) -> Table:
+    """The candidate and the scenario as the model reads them (t types compiled)."""
+    n, f = scenario.n, scenario.f
+    eff = [0] * (t * (n + 1))
+    texts: dict[int, list[str]] = {}
+    effb, eff0 = 0, 0
+    btext, ztext = [], []
+    for a in candidate.broadcast:
+        if a.threshold == "0":  # only the tautology holds when the broadcast handler runs
+            effb |= _effect(a)
+            btext.append(format_action(a))
+    for a in candidate.receive:
+        if a.threshold == "0":
+            eff0 |= _effect(a)
+            ztext.append(format_action(a))
+            continue
+        if a.threshold == thr.ORIGIN:
+            i = a.cond_type * (n + 1)
+        else:
+            need = thr.value(a.threshold, n, f)
+            if need > n:  # more distinct senders than processes: never fires
+                continue
+            i = a.cond_type * (n + 1) + need
+        eff[i] |= _effect(a)
+        texts.setdefault(i, []).append(format_action(a))
+    faulty = sum(1 << p for p in scenario.faulty)
+    return Table(ntypes, int(candidate.uses_origin()), faulty, props, effb, eff0, eff,
+                 "; ".join(btext), "; ".join(ztext),
+                 {i: "; ".join(v) for i, v in texts.items()})
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+def _variant(scenario: Scenario) -> str:
+    if scenario.mode == "byzantine" and scenario.attacker == "full":
+        return "full"
+    return "single"
+
+
+@lru_cache(maxsize=1)
+def _jinja():
+    import jinja2
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def _render(mode: str, variant: str, n: int, f: int, t: int, **baked) -> str:
+    return _jinja().get_template(f"{variant}.pml.j2").render(
+        mode=mode, n=n, f=f, t=t, baked=bool(baked), **baked)
+
+
+def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) -> str:
+    """A standalone model of one scenario, the candidate's table written in
+    PROMELA (no c_code): spin -a m.pml; gcc -O2 -DSAFETY -o pan pan.c; ./pan"""
+    ntypes = max(types or 0, candidate.types())
+    tab = table(candidate, scenario, ntypes, ntypes)
+    n = scenario.n
+    eff = []
+    for i, v in enumerate(tab.eff):
+        if v:
+            t, c = divmod(i, n + 1)
+            cond = f"type{t} from origin" if c == 0 else \
+                f"type{t} from {c} sender{'s' if c > 1 else ''}"
+            eff.append((i, v, f"{cond}: {tab.texts[i]}"))
+    table_ctx = {"ntypes": tab.ntypes, "origin": tab.origin, "faulty": tab.faulty,
+                 "props": tab.props, "effb": tab.effb, "eff0": tab.eff0,
+                 "effb_text": tab.effb_text and f"broadcast: {tab.effb_text}",
+                 "eff0_text": tab.eff0_text and f"first receipt: {tab.eff0_text}",
+                 "eff": eff}
+    return _render(scenario.mode, _variant(scenario), n, scenario.f, ntypes,
+                   table=table_ctx, notation=candidate.notation().splitlines(),
+                   scenario_label=scenario.label(),
+                   faulty_text=", ".join(f"p{p}" for p in scenario.faulty) or "none")
+
+
+# ---------------------------------------------------------------------------
+# Tools and the cache of compiled verifiers
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        what = "Spin" if name == "spin" else "the C compiler gcc (needed by Spin)"
+        raise OracleError(f"the spin backend needs {what}, but `{name}` is not on PATH: "
+                          f"install it with `{_INSTALL[name]}` (or use --backend builtin)")
+    return path
+
+
+def cache_root() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("rbtui"))
+
+
+@lru_cache(maxsize=None)
+def _spin_version(spin: str) -> str:
+    try:
+        out = subprocess.run([spin, "-V"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OracleError(f"cannot run {spin}: {exc}") from None
+    return out.stdout.strip()
+
+
+def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str) -> str:
+    h = hashlib.sha256()
+    for name in ("common.pml.j2", f"{variant}.pml.j2"):
+        h.update((TEMPLATES / name).read_bytes())
+    h.update(repr((CFLAGS, memory, _spin_version(spin))).encode())
+    return f"{variant}-{mode}-n{n}-f{f}-t{t}-{h.hexdigest()[:12]}"
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+_known: dict[str, Path] = {}
+#: Compilations done by this process (tests check that the cache is reused).
+compilations = 0
+
+
+def _first_line(text: str, default: str) -> str:
+    for line in text.splitlines():
+        if "error" in line.lower():
+            return line.strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else default
+
+
+def _compile(dest: Path, source: str, spin: str, gcc: str, memory: int, timeout: float) -> None:
+    global compilations
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
+    try:
+        (tmp / MODEL).write_text(source)
+        try:
+            r = subprocess.run([spin, "-a", MODEL], cwd=tmp, capture_output=True, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OracleError(f"spin -a took more than {timeout:.0f}s") from None
+        if r.returncode != 0 or not (tmp / "pan.c").exists():
+            raise OracleError("spin -a failed on the generated model: "
+                              + _first_line(r.stdout + r.stderr, f"exit code {r.returncode}"))
+        try:
+            r = subprocess.run([gcc, *CFLAGS, f"-DMEMLIM={memory}", "-o", "pan", "pan.c"],
+                               cwd=tmp, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OracleError(f"gcc took more than {timeout:.0f}s to compile the Spin model") from None
+        if r.returncode != 0 or not (tmp / "pan").exists():
+            raise OracleError("gcc failed to compile the Spin model: "
+                              + _first_line(r.stderr + r.stdout, f"exit code {r.returncode}"))
+        compilations += 1
+        for name in ("pan.b", "pan.c", "pan.h", "pan.m", "pan.p", "pan.t"):
+            (tmp / name).unlink(missing_ok=True)  # keep the model and the verifier
+        try:
+            os.rename(tmp, dest)  # atomic: readers see a complete directory or none
+        except OSError:
+            if not (dest / "pan").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
+           timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """The compiled verifier for the scenario's setting with t types (compiled once)."""
+    spin, gcc = _tool("spin"), _tool("gcc")
+    variant = _variant(scenario)
+    key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin)
+    pan = _known.get(key)
+    if pan is not None and pan.exists():
+        return pan
+    dest = cache_root() / "pan" / key
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        if not (dest / "pan").exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with _file_lock(dest.parent / f"{key}.lock"):
+                if not (dest / "pan").exists():
+                    source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
+                    _compile(dest, source, spin, gcc, memory, timeout)
+    _known[key] = dest / "pan"
+    return dest / "pan"
+
+
+class _file_lock:
+    """An exclusive lock between processes (no-op where fcntl is missing)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            import fcntl
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+        return False
+
+
+# ---------------------------------------------------------------------------
+# Running pan
+
+_STATES = re.compile(r"^\s*([0-9.e+]+) states, stored", re.M)
+_ERRORS = re.compile(r"errors: (\d+)")
+
+
+def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what: str) -> str:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OracleError(f"Spin timed out after {timeout:g}s ({what})")
+    try:
+        r = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=left)
+    except subprocess.TimeoutExpired:
+        raise OracleError(f"Spin timed out after {timeout:g}s ({what})") from None
+    except OSError as exc:
+        raise OracleError(f"cannot run the Spin verifier {args[0]}: {exc.strerror or exc}") from None
+    out = r.stdout + r.stderr
+    if "out of memory" in out or "MEMLIM bound" in out:
+        raise OracleError(f"Spin ran out of memory ({what}); the limit is set by the "
+                          "backend option memory= (MB)")
+    if "max search depth too small" in out:
+        raise OracleError(f"Spin's search depth is too small ({what}); raise the backend "
+                          "option depth=")
+    if "RB_TABLE" in out:
+        raise OracleError("the Spin verifier rejected the candidate table: " + _first_line(out, ""))
+    return out
+
+
+def _depth(n: int, t: int) -> int:
+    """pan -m: above the longest path. Every step takes at least one receipt
+    (at most n per receiver, type and value), one pending send or one crash,
+    and is at most three pan steps (two choices and the step's d_step)."""
+    return max(1000, 4 * (3 * n * n * t + n) + 100)
+
+
+def _parse_moves(out: str) -> tuple[list, list]:
+    moves: list = []
+    delivered: dict[int, int | None] = {}
+    for line in out.splitlines():
+        if not line.startswith("EV "):
+            continue
+        f = line.split()
+        kind = f[1]
+        if kind == "batch":
+            d, t, v, j, k, z = map(int, f[2:8])
+            moves.append(("batch", d, t, v, j, k, bool(z)))
+        elif kind == "emit":
+            moves.append(("emit", *map(int, f[2:6])))
+        elif kind == "crash":
+            moves.append(("crash", int(f[2])))
+        elif kind == "delivered":
+            p, d = int(f[2]), int(f[3])
+            delivered[p] = None if d == 0 else d - 1
+    return moves, [delivered.get(p) for p in range(len(delivered))]
+
+
+def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
+          timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
+          depth: int | None = None, **_options):
+    """(highest-priority violated property or None, states stored, Counterexample or None)."""
+    ntypes = max(types or 0, candidate.types())
+    t = max(ntypes, 2)  # one verifier serves candidates of one and two types
+    deadline = time.monotonic() + timeout
+    pan = binary(scenario, t, memory, timeout)
+    depth = depth or _depth(scenario.n, t)
+    states = 0
+    mask = 7
+    found = None
+    work = Path(tempfile.mkdtemp(prefix="rbtui-spin-"))
+    try:
+        while True:
+            tab = table(candidate, scenario, ntypes, t, mask)
+            env = dict(os.environ)
+            env[TABLE_ENV] = tab.encode()
+            out = _run([str(pan), f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
+                       scenario.label())
+            m = _STATES.search(out)
+            e = _ERRORS.search(out)
+            if m is None or e is None:
+                raise OracleError("unexpected output from the Spin verifier: "
+                                  + _first_line(out, "(nothing)"))
+            states += int(float(m.group(1)))
+            if int(e.group(1)) == 0:
+                break
+            if not (work / f"{MODEL}.trail").exists():
+                raise OracleError("the Spin verifier reported an error but wrote no trail: "
+                                  + _first_line(out, ""))
+            replay = _run([str(pan), "-r", "-S", f"-m{depth}", "-w10"], work, env, deadline, timeout,
+                          f"replay, {scenario.label()}")
+            moves, delivered = _parse_moves(replay)
+            prop = semantics.violated(scenario, delivered) if len(delivered) == scenario.n else None
+            if prop is None:
+                raise OracleError("the Spin model reported a violation that its replay does "
+                                  f"not show ({scenario.label()}): a bug in rbengine.oracle.spin")
+            found = (prop, moves)
+            (work / f"{MODEL}.trail").unlink()
+            rank = PROPERTIES.index(prop)
+            if rank == 0:
+                break
+            mask = sum(_MASK[p] for p in PROPERTIES[:rank])  # only higher priorities left
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if found is None:
+        return None, states, None
+    prop, moves = found
+    try:
+        cx = semantics.concretize(candidate, scenario, [*moves, ("finish",)], prop, types=ntypes)
+    except ValueError as exc:
+        raise OracleError(f"a Spin counterexample does not replay on the concrete model "
+                          f"({scenario.label()}): {exc}; a bug in rbengine.oracle.spin") from None
+    return prop, states, cx
