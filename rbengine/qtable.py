@@ -1,0 +1,119 @@
+"""The QTable (the paper's §4.4): a value and a visit count per (state, action).
+
+Only pairs the learner has chosen are stored (a Q value of a pair never chosen
+is 0): the space of states is large and sparsely visited. Pairs changed since
+the last checkpoint are remembered so a checkpoint writes only those.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .action import Action
+from .state import State, action_text
+
+
+@dataclass(frozen=True)
+class QUpdate:
+    """One Q-learning update, kept for display: Q <- Q + alpha*(target - Q)."""
+
+    state: State
+    action: int
+    reward: float
+    next_max: float
+    target: float
+    old: float
+    new: float
+
+
+class QTable:
+    def __init__(self) -> None:
+        self.table: dict[tuple, dict[int, list]] = {}  # state key -> action -> [q, visits]
+        self.totals: dict[tuple, int] = {}  # state key -> visits of the state
+        self.dirty: set[tuple[tuple, int]] = set()
+
+    # ---- reading --------------------------------------------------------
+    def value(self, state: State, action: int) -> float:
+        row = self.table.get(state.key)
+        if row is None or action not in row:
+            return 0.0
+        return row[action][0]
+
+    def visits(self, state: State, action: int) -> int:
+        row = self.table.get(state.key)
+        if row is None or action not in row:
+            return 0
+        return row[action][1]
+
+    def state_visits(self, state: State) -> int:
+        return self.totals.get(state.key, 0)
+
+    def max_value(self, state: State, allowed: list[int]) -> float:
+        """max over the allowed actions of Q(state, a); 0 for a terminal state."""
+        if not allowed:
+            return 0.0
+        row = self.table.get(state.key, {})
+        return max(row[a][0] if a in row else 0.0 for a in allowed)
+
+    def __len__(self) -> int:
+        """Number of states explored (states in which an action was chosen)."""
+        return len(self.table)
+
+    def pairs(self) -> int:
+        return sum(len(r) for r in self.table.values())
+
+    # ---- learning -------------------------------------------------------
+    def visit(self, state: State, action: int) -> None:
+        row = self.table.setdefault(state.key, {})
+        cell = row.setdefault(action, [0.0, 0])
+        cell[1] += 1
+        self.totals[state.key] = self.totals.get(state.key, 0) + 1
+        self.dirty.add((state.key, action))
+
+    def update(self, state: State, action: int, reward: float, next_max: float,
+               alpha: float, gamma: float) -> QUpdate:
+        """Q-learning: Q(s,a) += alpha * (r + gamma * max_a' Q(s',a') - Q(s,a))."""
+        row = self.table.setdefault(state.key, {})
+        cell = row.setdefault(action, [0.0, 0])
+        old = cell[0]
+        target = reward + gamma * next_max
+        cell[0] = old + alpha * (target - old)
+        self.dirty.add((state.key, action))
+        return QUpdate(state, action, reward, next_max, target, old, cell[0])
+
+    # ---- persistence ----------------------------------------------------
+    def set(self, state: State, action: int, q: float, visits: int) -> None:
+        row = self.table.setdefault(state.key, {})
+        prev = row.get(action, [0.0, 0])[1]
+        row[action] = [q, visits]
+        self.totals[state.key] = self.totals.get(state.key, 0) - prev + visits
+
+    def drain(self, actions: list[Action]) -> list[tuple[str, str, float, int]]:
+        """Rows (state text, action text, q, visits) changed since the last call."""
+        out = []
+        for key, a in sorted(self.dirty):
+            q, n = self.table[key][a]
+            out.append((State(*key).text(actions), action_text(actions[a]), q, n))
+        self.dirty.clear()
+        return out
+
+    def snapshot(self, actions: list[Action]) -> dict[tuple[str, str], tuple[float, int]]:
+        """Every entry by stable text keys: for comparing two runs exactly."""
+        return {(State(*key).text(actions), action_text(actions[a])): (q, n)
+                for key, row in self.table.items() for a, (q, n) in row.items()}
+
+
+def ucb_scores(qt: QTable, state: State, allowed: list[int], c: float) -> list[float]:
+    """Q + c*sqrt(ln N(s) / N(s,a)), +inf for an action never chosen in `state`."""
+    total = qt.state_visits(state)
+    log_total = math.log(total) if total > 0 else 0.0
+    row = qt.table.get(state.key, {})
+    out = []
+    for a in allowed:
+        cell = row.get(a)
+        if cell is None or cell[1] == 0:
+            out.append(math.inf)
+        else:
+            out.append(cell[0] + c * math.sqrt(log_total / cell[1]))
+    return out
