@@ -1,0 +1,191 @@
+"""One episode of the generation process (the paper's §4.4), as a generator.
+
+Two development phases, RB-Broadcast then receive, each a loop of (1) heuristic
+analysis, (2) action selection by the policy, (3) runtime reward, (4) learning
+update, ended by STOP. Then the oracle validates the candidate and the bonus
+updates the last choice. Each choice is yielded as a Decision, the end as an
+Outcome, so a user interface can step through an episode exactly as a headless
+run performs it.
+
+An episode is atomic: the Q values, visit counts and run statistics change only
+when it completes (the updates it shows are applied at the end, in order, which
+gives exactly the values of applying them step by step, since an episode never
+visits a state twice). An episode abandoned half-way (a cancelled verification,
+a stepper closed) leaves the learner, its random generator included, as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .action import Action
+from .cache import VerdictRecord
+from .candidate import Candidate
+from .qtable import QUpdate, ucb_scores
+from .state import BROADCAST, DONE, PHASES, State
+from . import reward as rw
+
+
+@dataclass
+class Decision:
+    """One choice: everything the policy saw and what it did."""
+
+    episode: int
+    step: int
+    phase: str  # "broadcast" | "receive"
+    state: State
+    candidate: Candidate  # the partial candidate before the choice
+    allowed: list[Action]
+    removed: dict[str, list[Action]]  # heuristic -> actions it removed
+    q: list[float]  # per allowed action
+    visits: list[int]
+    scores: list[float]  # UCB score (greedy: the Q value) per allowed action
+    choice: Action
+    reward: float  # runtime reward of the choice
+    update: QUpdate | None  # None for the last STOP: its update is the Outcome's
+    greedy: bool = False
+
+    @property
+    def choice_position(self) -> int:
+        return self.allowed.index(self.choice)
+
+
+@dataclass
+class Outcome:
+    """The end of an episode: the candidate, its verdict and the bonus."""
+
+    episode: int
+    candidate: Candidate | None
+    verdict: VerdictRecord | None
+    cached: bool
+    accumulated: float  # sum of the runtime rewards
+    bonus: float
+    update: QUpdate | None
+    states_explored: int
+    seconds: float
+    decisions: int
+    greedy: bool = False
+    exhausted: bool = False  # every candidate the heuristics allow is known incorrect
+    new_dead: int = 0  # states GH9 blocked because of this verdict
+    candidate_hash: str = ""
+
+    @property
+    def correct(self) -> bool | None:
+        return None if self.verdict is None else self.verdict.correct
+
+
+def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
+    scores = ucb_scores(learner.qt, state, allowed, learner.config.ucb_c)
+    best = max(scores)
+    ties = [a for a, s in zip(allowed, scores) if s == best]
+    choice = ties[0] if len(ties) == 1 else ties[int(learner.rng.integers(len(ties)))]
+    return choice, scores
+
+
+def _choose_greedy(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
+    """Best Q among the actions tried in `state` (an untried action's 0 says
+    nothing); first in vocabulary order on ties. No randomness."""
+    qt = learner.qt
+    scores = [qt.value(state, a) for a in allowed]
+    tried = [(s, i) for i, (a, s) in enumerate(zip(allowed, scores)) if qt.visits(state, a) > 0]
+    pool = tried or [(s, i) for i, s in enumerate(scores)]
+    best = max(s for s, _ in pool)
+    return allowed[min(i for s, i in pool if s == best)], scores
+
+
+def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outcome]:
+    """Yield the Decisions of one episode, then its Outcome.
+
+    greedy: the optimisation episode (no exploration, no learning, the
+    candidate is validated again rather than taken from the cache).
+    """
+    t0 = time.perf_counter()
+    cfg = learner.config
+    heur, qt, dead, acts, stop = learner.heur, learner.qt, learner.dead, learner.actions, learner.stop
+    episode_no = learner.episodes_done + (0 if greedy else 1)
+    rng_state = learner.rng.bit_generator.state
+    dead_mark = len(dead.new)
+    committed = False
+    try:
+        state = State()
+        filt = heur.filter(state, dead)
+        if not filt.allowed:
+            out = Outcome(episode_no, None, None, False, 0.0, 0.0, None, len(qt),
+                          time.perf_counter() - t0, 0, greedy, exhausted=True)
+            committed = True
+            yield out
+            return
+        sent: set[int] = set()
+        accumulated = 0.0
+        pending: list[tuple[State, int, QUpdate | None]] = []
+        step = 0
+        while True:
+            # (2) action selection, skipping choices that turn out to lead to a dead end
+            while True:
+                if greedy:
+                    choice, scores = _choose_greedy(learner, state, filt.allowed)
+                else:
+                    choice, scores = _choose_ucb(learner, state, filt.allowed)
+                nxt = state.add(choice, stop)
+                nxt_filt = heur.filter(nxt, dead) if nxt.phase != DONE else None
+                if nxt_filt is None or nxt_filt.allowed:
+                    break
+                if not greedy:
+                    heur.mark_dead(nxt, dead)
+                filt.allowed.remove(choice)
+                filt.removed.setdefault(heur.dead_reason, []).append(choice)
+                if not filt.allowed:  # cannot happen while the dead set is closed upwards
+                    raise RuntimeError(f"no allowed action left in {state.text(acts)}")
+            action = acts[choice]
+            # (3) runtime reward
+            r = rw.runtime(cfg.rewards, action, PHASES[state.phase], sent)
+            accumulated += r
+            if action.is_send:
+                sent.add(action.send_type)
+            # (4) learning update (applied when the episode completes)
+            upd = None
+            if nxt.phase != DONE and not greedy:
+                nm = qt.max_value(nxt, nxt_filt.allowed)
+                old = qt.value(state, choice)
+                target = r + cfg.gamma * nm
+                upd = QUpdate(state, choice, r, nm, target, old, old + cfg.alpha * (target - old))
+            step += 1
+            yield Decision(
+                episode_no, step, PHASES[state.phase], state, state.candidate(acts),
+                [acts[a] for a in filt.allowed],
+                {k: [acts[a] for a in v] for k, v in filt.removed.items()},
+                [qt.value(state, a) for a in filt.allowed],
+                [qt.visits(state, a) for a in filt.allowed],
+                scores, action, r, upd, greedy)
+            pending.append((state, choice, upd))
+            if nxt.phase == DONE:
+                break
+            state, filt = nxt, nxt_filt
+        # validation by the oracle, bonus, last update
+        cand = nxt.candidate(acts)
+        h = cand.content_hash()
+        verdict, cached = learner.cache.verify(cand, cancel=cancel, use_cache=not greedy, h=h)
+        bonus = rw.bonus(cfg.rewards, verdict.correct, accumulated)
+        last_state, last_choice, _ = pending[-1]
+        last_upd = None
+        if not greedy:
+            old = qt.value(last_state, last_choice)
+            r_last = rw.runtime(cfg.rewards, acts[last_choice], "receive", sent)
+            target = r_last + bonus
+            last_upd = QUpdate(last_state, last_choice, r_last + bonus, 0.0, target, old,
+                               old + cfg.alpha * (target - old))
+            pending[-1] = (last_state, last_choice, last_upd)
+        out = Outcome(episode_no, cand, verdict, cached, accumulated, bonus, last_upd, len(qt),
+                      0.0, step, greedy, candidate_hash=h)
+        if not greedy:
+            learner.commit(pending, nxt, out)
+        out.states_explored = len(qt)
+        out.seconds = time.perf_counter() - t0
+        committed = True
+        yield out
+    finally:
+        if not committed:
+            learner.rng.bit_generator.state = rng_state
+            dead.discard_new(dead_mark)

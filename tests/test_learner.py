@@ -1,0 +1,312 @@
+"""The RB-Learner's parts: rewards, heuristics, Q-learning, UCB, episodes, cache."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from rbengine.action import Action
+from rbengine.cache import VerdictCache, oracle_key
+from rbengine.candidate import Candidate
+from rbengine.config import ConfigError, HeuristicsConfig, RunConfig, Rewards
+from rbengine.episode import Decision, Outcome
+from rbengine.heuristics import DeadStates, Heuristics
+from rbengine.learner import Learner
+from rbengine.qtable import QTable, ucb_scores
+from rbengine import reward as rw
+from rbengine.state import BROADCAST, DONE, RECEIVE, State
+from rbengine.vocabulary import PAPER
+
+A = Action.make
+ACTS = PAPER.actions()
+IDX = {a: i for i, a in enumerate(ACTS)}
+STOP = len(ACTS) - 1
+
+
+def st(phase=BROADCAST, broadcast=(), receive=()) -> State:
+    return State(phase, tuple(sorted(IDX[a] for a in broadcast)),
+                 tuple(sorted(IDX[a] for a in receive)))
+
+
+# ---------------------------------------------------------------- rewards --
+def test_reward_of_the_papers_example():
+    """SEND to all(<type0,m>) if received <type0,m> from N-F: -3 + 0 - 4 = -7,
+    and -8 in the receive handler (the paper's §4.3.1)."""
+    r = Rewards()
+    a = A("send_all", 0, 0, "N-F")
+    assert rw.runtime(r, a, "broadcast", set()) == -7
+    assert rw.runtime(r, a, "receive", set()) == -8
+
+
+def test_reward_new_types_cost_more_each_time():
+    r = Rewards()
+    assert rw.runtime(r, A("send_myself", 1), "receive", {0}) == -1 - 1 - 1  # type1 is new: -1
+    assert rw.runtime(r, A("send_myself", 1), "receive", {0, 1}) == -2
+    assert rw.runtime(r, A("send_myself", 2), "receive", {0, 1}) == -1 - 2 - 1  # type2: -2
+    assert rw.runtime(r, A("deliver", None, 1, "(N+F)/2"), "receive", {0, 1}) == -1 - 3 - 1
+    assert rw.runtime(r, A("stop"), "receive", {0}) == 0
+
+
+def test_bonus():
+    r = Rewards()
+    assert rw.bonus(r, True, -14) == 86
+    assert rw.bonus(r, False, -14) == -1
+
+
+# ------------------------------------------------------------- heuristics --
+@pytest.fixture
+def heur():
+    return Heuristics(HeuristicsConfig(), PAPER)
+
+
+def removed_by(f, gh):
+    return {ACTS[i] for i in f.removed.get(gh, [])}
+
+
+def test_initial_state(heur):
+    f = heur.filter(State())
+    allowed = {ACTS[i] for i in f.allowed}
+    # only type0 sends on the tautology: GH2 (no deliver), GH3 (token 0), GH5 (type0)
+    assert allowed == {A("send_all", 0), A("send_neighbours", 0), A("send_myself", 0)}
+    assert A("deliver") in removed_by(f, "GH2")
+    assert A("send_all", 0, 0, "1") in removed_by(f, "GH3")
+    assert A("send_all", 1) in removed_by(f, "GH5")
+    assert A("stop") in removed_by(f, "GH6")  # at least 2 actions: one + STOP
+    total = len(f.allowed) + sum(len(v) for v in f.removed.values())
+    assert total == len(ACTS) == 64
+
+
+def test_gh1_no_repeated_action(heur):
+    s = st(RECEIVE, [A("send_all", 0)], [A("deliver", None, 0, "1")])
+    assert A("deliver", None, 0, "1") in removed_by(heur.filter(s), "GH1")
+
+
+def test_gh4_one_send_per_type_and_condition_across_handlers(heur):
+    s = st(RECEIVE, [A("send_myself", 0)])
+    f = heur.filter(s)
+    # send_neighbours type0 on the tautology is taken by RB-Broadcast's send_myself type0:
+    # why the paper's Algorithm 2 sends type1 in receive
+    assert A("send_neighbours", 0) in removed_by(f, "GH4")
+    assert A("send_neighbours", 1) in {ACTS[i] for i in f.allowed}
+
+
+def test_gh6_min_and_max_actions(heur):
+    s = st(BROADCAST, [A("send_all", 0)])
+    f = heur.filter(s)
+    assert [ACTS[i] for i in f.allowed] == [A("stop")]  # GH4 + GH5 leave only STOP
+    full = st(RECEIVE, [A("send_all", 0)],
+              [A("deliver"), A("send_all", 1), A("send_myself", 1, 1, "1")])
+    f = heur.filter(full)
+    assert [ACTS[i] for i in f.allowed] == [A("stop")]
+    assert A("deliver", None, 1, "F+1") in removed_by(f, "GH6")
+
+
+def test_gh7_waits_only_for_types_already_sent(heur):
+    s = st(RECEIVE, [A("send_all", 0)])
+    f = heur.filter(s)
+    assert A("deliver", None, 1, "F+1") in removed_by(f, "GH7")
+    assert A("deliver", None, 0, "F+1") in {ACTS[i] for i in f.allowed}
+    s2 = st(RECEIVE, [A("send_all", 0)], [A("send_all", 1, 0, "1")])
+    assert A("deliver", None, 1, "F+1") in {ACTS[i] for i in heur.filter(s2).allowed}
+
+
+def test_gh8_at_least_one_deliver(heur):
+    s = st(RECEIVE, [A("send_all", 0)], [A("send_all", 1)])
+    f = heur.filter(s)
+    assert A("stop") in removed_by(f, "GH8")
+    # one slot left before GH6's maximum and still no DELIVER: only DELIVERs
+    s2 = st(RECEIVE, [A("send_all", 0)], [A("send_all", 1), A("send_myself", 0, 0, "1")])
+    f2 = heur.filter(s2)
+    assert f2.allowed and all(ACTS[i].logic == "deliver" for i in f2.allowed)
+    assert A("send_all", 1, 1, "1") in removed_by(f2, "GH8")
+
+
+def test_gh10_max_types():
+    h = Heuristics(HeuristicsConfig(max_types=1), PAPER)
+    f = h.filter(st(RECEIVE, [A("send_all", 0)]))
+    assert A("send_all", 1) in removed_by(f, "GH10")
+    assert all(ACTS[i].send_type in (None, 0) for i in f.allowed)
+
+
+def test_heuristics_can_be_switched_off():
+    h = Heuristics(HeuristicsConfig(on=frozenset()), PAPER)
+    f = h.filter(State())
+    assert len(f.allowed) == 64 and not f.removed
+
+
+def test_gh9_blocks_known_incorrect_candidates_and_dead_states(heur):
+    dead = DeadStates(STOP)
+    full = st(RECEIVE, [A("send_all", 0)],
+              [A("deliver"), A("send_all", 1), A("send_myself", 1, 1, "1")])
+    done = State(DONE, full.broadcast, full.receive)
+    newly = heur.mark_dead(done, dead)
+    # the complete candidate, and the state whose only choice was its STOP
+    assert done in dead and full in dead and newly[:2] == [done, full]
+    assert removed_by(heur.filter(full, dead), "GH9") == {A("stop")}
+    # each parent of the dead state loses the one action that leads to it
+    parent = st(RECEIVE, [A("send_all", 0)], [A("deliver"), A("send_all", 1)])
+    f = heur.filter(parent, dead)
+    assert removed_by(f, "GH9") == {A("send_myself", 1, 1, "1")}
+    assert parent not in dead  # its other choices are still open
+
+
+def test_gh9_never_blocks_a_prefix_of_a_correct_candidate():
+    """Block every completion of a prefix but one: the prefix keeps exactly the
+    path to that one; block it too and the prefix itself becomes dead."""
+    heur = Heuristics(HeuristicsConfig(max_actions=3), PAPER)  # receive: 1-2 actions + STOP
+    dead = DeadStates(STOP)
+    one = st(RECEIVE, [A("send_all", 0)], [A("deliver")])
+    keep = State(DONE, one.broadcast, one.receive)  # Algorithm 1, correct
+    others = [i for i in heur.filter(one).allowed if i != STOP]
+    for i in others:  # 'deliver; X' for every X: all incorrect, say
+        nxt = one.add(i, STOP)
+        heur.mark_dead(State(DONE, nxt.broadcast, nxt.receive), dead)
+        assert nxt in dead  # its only choice was STOP
+    assert one not in dead and keep not in dead
+    f = heur.filter(one, dead)
+    assert f.allowed == [STOP] and set(f.removed["GH9"]) == set(others)
+    parent = st(RECEIVE, [A("send_all", 0)])
+    assert A("deliver") in {ACTS[i] for i in heur.filter(parent, dead).allowed}
+    heur.mark_dead(keep, dead)  # now the last completion is incorrect too
+    assert one in dead
+    assert A("deliver") in removed_by(heur.filter(parent, dead), "GH9")
+
+
+# --------------------------------------------------------------- Q values --
+def test_q_update_arithmetic():
+    qt = QTable()
+    s = State()
+    u = qt.update(s, 3, reward=-3.0, next_max=10.0, alpha=0.5, gamma=0.9)
+    assert u.old == 0.0 and u.target == pytest.approx(-3 + 0.9 * 10) and u.new == pytest.approx(3.0)
+    u = qt.update(s, 3, reward=-3.0, next_max=10.0, alpha=0.5, gamma=0.9)
+    assert u.new == pytest.approx(3.0 + 0.5 * (6.0 - 3.0))
+    assert qt.value(s, 3) == pytest.approx(4.5)
+    assert qt.max_value(s, [1, 3]) == pytest.approx(4.5)
+    assert qt.max_value(s, []) == 0.0
+
+
+def test_ucb_untried_first_then_bonus():
+    qt = QTable()
+    s = State()
+    qt.visit(s, 0)
+    qt.update(s, 0, 5.0, 0.0, 1.0, 1.0)
+    assert ucb_scores(qt, s, [0, 1], 2.0)[1] == math.inf
+    qt.visit(s, 1)
+    qt.visit(s, 1)
+    qt.visit(s, 1)
+    sc = ucb_scores(qt, s, [0, 1], 2.0)
+    assert sc[0] == pytest.approx(5 + 2 * math.sqrt(math.log(4) / 1))
+    assert sc[1] == pytest.approx(0 + 2 * math.sqrt(math.log(4) / 3))
+
+
+def _decisions(learner):
+    items = list(learner.episode())
+    return [d for d in items if isinstance(d, Decision)], items[-1]
+
+
+def test_ucb_tries_every_allowed_action_once_first():
+    L = Learner(RunConfig(target="none", seed=5, episodes=10))
+    first = []
+    for _ in range(3):
+        ds, _out = _decisions(L)
+        first.append(ds[0].choice)
+    # three allowed actions at the start: each tried once before any repeat
+    assert len(set(first)) == 3
+
+
+def test_learning_is_deterministic_under_a_seed():
+    def trace(seed):
+        L = Learner(RunConfig(target="none", seed=seed, episodes=40))
+        return [L.run_episode().candidate_hash for _ in range(40)], L.qt.snapshot(L.actions)
+    a, qa = trace(11)
+    b, qb = trace(11)
+    c, _ = trace(12)
+    assert a == b and qa == qb
+    assert a != c
+
+
+def test_episode_yields_decisions_then_an_outcome():
+    L = Learner(RunConfig(target="none", seed=1, episodes=5))
+    items = list(L.episode())
+    ds, out = items[:-1], items[-1]
+    assert ds and all(isinstance(d, Decision) for d in ds) and isinstance(out, Outcome)
+    assert [d.phase for d in ds] == sorted((d.phase for d in ds), key=["broadcast", "receive"].index)
+    stops = [d for d in ds if d.choice.is_stop]
+    assert [d.phase for d in stops] == ["broadcast", "receive"] and ds[-1].choice.is_stop
+    for d in ds:
+        assert len(d.allowed) == len(d.q) == len(d.visits) == len(d.scores)
+        assert d.choice in d.allowed
+        assert sum(len(v) for v in d.removed.values()) + len(d.allowed) == 64
+    assert ds[0].update is not None and ds[-1].update is None
+    assert out.update is not None and out.candidate is not None and out.verdict is not None
+    assert out.accumulated == pytest.approx(sum(d.reward for d in ds))
+    want = 100 + out.accumulated if out.verdict.correct else -1
+    assert out.bonus == pytest.approx(want)
+    assert out.update.target == pytest.approx(ds[-1].reward + out.bonus)
+    assert L.episodes_done == 1 and L.qt.value(ds[0].state, L.index[ds[0].choice]) == ds[0].update.new
+
+
+def test_an_abandoned_episode_changes_nothing():
+    L = Learner(RunConfig(target="none", seed=3, episodes=5))
+    L.run_episode()
+    before = (L.qt.snapshot(L.actions), L.rng.bit_generator.state, L.episodes_done)
+    gen = L.episode()
+    next(gen)
+    next(gen)
+    gen.close()
+    assert (L.qt.snapshot(L.actions), L.rng.bit_generator.state, L.episodes_done) == before
+    a = L.run_episode().candidate_hash
+    L2 = Learner(RunConfig(target="none", seed=3, episodes=5))
+    L2.run_episode()
+    assert L2.run_episode().candidate_hash == a
+
+
+def test_optimisation_episode_is_greedy_and_revalidated():
+    L = Learner(RunConfig(target="none", seed=2, episodes=300))
+    for _ in range(300):
+        L.run_episode()
+    before = (L.qt.snapshot(L.actions), L.rng.bit_generator.state)
+    out = L.optimise()
+    assert out.greedy and not out.cached and out.correct
+    assert (L.qt.snapshot(L.actions), L.rng.bit_generator.state) == before
+    assert L.result == out.candidate
+
+
+# ------------------------------------------------------------------ cache --
+def test_verdict_cache_hits():
+    c = VerdictCache("crash", 3, None, "full", "builtin")
+    alg2 = Candidate.loads("broadcast: send_myself type0\nreceive: send_neighbours type1; deliver")
+    v, hit = c.verify(alg2)
+    assert v.correct and not hit
+    v2, hit2 = c.verify(Candidate(alg2.broadcast, tuple(reversed(alg2.receive))))
+    assert v2.correct and hit2 and c.hit_rate == 0.5
+    # the key names the scenarios and the oracle version, not the backend
+    assert c.key == oracle_key("crash", 3, 1, "full")
+    assert c.key != oracle_key("crash", 5, None, "full")
+    assert oracle_key("none", 3, None, "full") == oracle_key("none", 3, None, "same-value")
+    assert c.key.startswith("v")
+
+
+# ----------------------------------------------------------------- config --
+def test_config_round_trip_and_errors(tmp_path):
+    cfg = RunConfig(target="byzantine", attacker="same-value", seed=4, episodes=10,
+                    heuristics=HeuristicsConfig(on=frozenset({"GH1", "GH6"}), max_actions=5))
+    again = RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again == cfg
+    p = tmp_path / "run.toml"
+    p.write_text('target = "none"\nepisodes = 50\n[heuristics]\nGH9 = false\n'
+                 '[heuristics.GH6]\nmax = 5\n[rewards.logic]\nsend_all = -5\n')
+    c = RunConfig.load(p)
+    assert c.target == "none" and c.episodes == 50 and not c.heuristics.enabled("GH9")
+    assert c.heuristics.max_actions == 5 and c.rewards.logic["send_all"] == -5
+    assert c.override(episodes=7, seed=None).episodes == 7
+    with pytest.raises(ConfigError, match="unknown key"):
+        RunConfig.from_dict({"targte": "none"})
+    with pytest.raises(ConfigError, match="unknown target"):
+        RunConfig.from_dict({"target": "omission"})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ nope")
+    with pytest.raises(ConfigError, match="malformed JSON"):
+        RunConfig.load(bad)
