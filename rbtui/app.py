@@ -1,0 +1,242 @@
+"""The rbtui Textual application: modes (screens), help, palette, exports, errors.
+
+The learner and the oracle only ever run in thread workers; their results come
+back as typed messages (rbtui.messages). Long runs belong to the app, not to a
+screen, so they keep going while the user moves between screens.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual.app import App
+from textual.binding import Binding
+
+from rbengine.candidate import Candidate
+from rbengine.errors import RbError
+
+from .palette import RbtuiCommands, call
+from .screens.composer import ComposerScreen
+from .screens.dialogs import HelpScreen, PathScreen
+from .screens.verdict import VerdictScreen
+
+BACKEND_MODULES = {"builtin": "rbengine.oracle.builtin", "spin": "rbengine.oracle.spin",
+                   "reference": "rbengine.oracle.reference"}
+
+
+def default_db_path() -> Path:
+    """The store in the user data dir (rbengine.store decides when it exists)."""
+    try:
+        from rbengine import store
+        fn = getattr(store, "default_path", None) or getattr(store, "default_db_path", None)
+        if fn is not None:
+            return Path(fn())
+    except ImportError:
+        pass
+    import platformdirs
+    return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
+
+
+def available_backends() -> list[str]:
+    """Backends whose module is present, the default first."""
+    names = [b for b, mod in BACKEND_MODULES.items() if importlib.util.find_spec(mod) is not None]
+    return names or ["reference"]
+
+
+def preferred_backend() -> str:
+    """The built-in checker when present (fast, no compiler), else the reference."""
+    names = available_backends()
+    return "builtin" if "builtin" in names else names[0]
+
+
+@dataclass
+class VerdictView:
+    """What the Verdict screen shows: a candidate, its verdict, and the check in focus."""
+
+    candidate: Candidate
+    verdict: Any
+    check: int | None = None
+    params: dict = field(default_factory=dict)
+    version: int = 0
+
+
+class RbtuiApp(App):
+    CSS_PATH = Path(__file__).with_name("rbtui.tcss")
+    TITLE = "rbtui"
+    SUB_TITLE = "Reliable Broadcast workbench"
+    COMMANDS = App.COMMANDS | {RbtuiCommands}
+    MODES = {
+        "composer": ComposerScreen,
+        "verdict": VerdictScreen,
+    }
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", priority=True),
+        Binding("f2", "goto('runs')", "Runs", id="goto-runs", priority=True),
+        Binding("f3", "goto('composer')", "Composer", id="goto-composer", priority=True),
+        Binding("f4", "goto('stepper')", "Stepper", id="goto-stepper", priority=True),
+        Binding("f5", "goto('verdict')", "Verdict", id="goto-verdict", priority=True),
+    ]
+
+    def __init__(self, db_path: str | Path | None = None, *, start: str | None = None) -> None:
+        super().__init__()
+        self.db_path = Path(db_path) if db_path else default_db_path()
+        self.start_mode = start
+        self.verdict_view: VerdictView | None = None
+        self.pending_candidate: tuple[Candidate, str] | None = None
+        self._verdict_version = 0
+
+    # ---- modes -------------------------------------------------------------
+    def on_mount(self) -> None:
+        first = self.start_mode or ("runs" if "runs" in self.MODES else "composer")
+        self.switch_mode(first)
+
+    def action_goto(self, mode: str) -> None:
+        if mode not in self.MODES:
+            self.notify(f"The {mode} screen is not available yet.", severity="warning")
+            return
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        topic = getattr(self.screen, "HELP_TOPIC", None) or self.current_mode
+        self.push_screen(HelpScreen(topic))
+
+    # ---- errors ------------------------------------------------------------
+    def report_error(self, error: BaseException | str, title: str = "Error") -> None:
+        """One readable notification; the app stays up."""
+        if isinstance(error, RbError):
+            text = str(error)
+        elif isinstance(error, BaseException):
+            text = f"{type(error).__name__}: {error}"
+        else:
+            text = error
+        self.notify(text, title=title, severity="error", timeout=8, markup=False)
+
+    # ---- moving candidates and verdicts between screens -------------------
+    def edit_candidate(self, candidate: Candidate, source: str = "") -> None:
+        """Open `candidate` in the Composer."""
+        self.pending_candidate = (candidate, source)
+        self.switch_mode("composer")
+        screen = self.screen
+        if hasattr(screen, "take_pending"):
+            screen.take_pending()
+
+    def set_verdict(self, candidate: Candidate, verdict, check: int | None = None,
+                    params: dict | None = None) -> None:
+        """Make `verdict` the one the Verdict screen shows (without going there)."""
+        self._verdict_version += 1
+        self.verdict_view = VerdictView(candidate, verdict, check, dict(params or {}),
+                                        self._verdict_version)
+
+    def open_verdict(self, candidate: Candidate, verdict, check: int | None = None,
+                     params: dict | None = None) -> None:
+        self.set_verdict(candidate, verdict, check, params)
+        self.switch_mode("verdict")
+        screen = self.screen
+        if hasattr(screen, "refresh_view") and screen.is_mounted:
+            screen.refresh_view()
+
+    # ---- palette -----------------------------------------------------------
+    def palette_commands(self, screen) -> Iterable[tuple[str, Any, str]]:
+        titles = {"runs": "Runs: table of learning runs", "composer": "Composer: build and verify a candidate",
+                  "stepper": "Stepper: step an episode decision by decision",
+                  "verdict": "Verdict: counterexample, sequence chart, PROMELA"}
+        for mode, help_text in titles.items():
+            if mode in self.MODES:
+                yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
+        yield ("Help for this screen", self.action_help, "Open the help page (F1)")
+        for kind, (label, _ext) in EXPORTS.items():
+            yield (f"Export {label}", call(self.action_export, kind), f"Write the {label} to a file")
+        extra = getattr(screen, "palette_commands", None)
+        if extra is not None:
+            yield from extra()
+
+    # ---- exports -----------------------------------------------------------
+    def current_candidate(self) -> Candidate | None:
+        fn = getattr(self.screen, "current_candidate", None)
+        c = fn() if fn else None
+        if c is None and self.verdict_view is not None:
+            c = self.verdict_view.candidate
+        return c
+
+    def current_counterexample(self):
+        fn = getattr(self.screen, "current_counterexample", None)
+        cx = fn() if fn else None
+        if cx is None and self.verdict_view is not None and self.verdict_view.verdict is not None:
+            cx = self.verdict_view.verdict.counterexample
+        return cx
+
+    def export_text(self, kind: str) -> tuple[str, str]:
+        """(text, default file name) of an export, or raises RbError."""
+        from rbengine.notation import latex, pseudo
+        if kind.startswith("candidate"):
+            c = self.current_candidate()
+            if c is None:
+                raise RbError("no candidate on this screen to export")
+            name = f"candidate-{c.content_hash()[:8]}"
+            if kind == "candidate-json":
+                return c.dumps(), name + ".json"
+            if kind == "candidate-text":
+                return c.notation() + "\n", name + ".txt"
+            if kind == "candidate-pseudo":
+                return pseudo(c) + "\n", name + ".pseudo.txt"
+            return latex(c) + "\n", name + ".tex"
+        if kind.startswith("counterexample"):
+            cx = self.current_counterexample()
+            if cx is None:
+                raise RbError("no counterexample to export (verify an incorrect candidate first)")
+            name = f"counterexample-{cx.mode}-{cx.scenario}"
+            if kind == "counterexample-json":
+                return json.dumps(cx.to_json(), indent=2) + "\n", name + ".json"
+            return cx.text() + "\n", name + ".txt"
+        if kind == "promela":
+            fn = getattr(self.screen, "current_promela", None)
+            code = fn() if fn else None
+            if not code:
+                raise RbError("no PROMELA model on this screen (open a verdict first)")
+            return code, "model.pml"
+        if kind == "run-csv":
+            fn = getattr(self.screen, "current_run_csv", None)
+            data = fn() if fn else None
+            if not data:
+                raise RbError("no run selected to export")
+            return data
+        raise RbError(f"unknown export {kind!r}")
+
+    def action_export(self, kind: str) -> None:
+        try:
+            text, default = self.export_text(kind)
+        except RbError as exc:
+            self.report_error(exc, "Export")
+            return
+
+        def write(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                target = Path(path).expanduser()
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                self.report_error(f"cannot write {path}: {exc.strerror or exc}", "Export")
+                return
+            self.notify(f"Wrote {target}", title="Export")
+
+        self.push_screen(PathScreen(f"Export {EXPORTS[kind][0]} to:", str(Path.cwd() / default)), write)
+
+
+EXPORTS = {
+    "candidate-json": ("candidate as JSON", "json"),
+    "candidate-text": ("candidate in compact notation", "txt"),
+    "candidate-pseudo": ("candidate as pseudo-code", "txt"),
+    "candidate-latex": ("candidate as LaTeX", "tex"),
+    "counterexample-text": ("counterexample as text", "txt"),
+    "counterexample-json": ("counterexample as JSON", "json"),
+    "promela": ("PROMELA model", "pml"),
+    "run-csv": ("run history as CSV", "csv"),
+}

@@ -1,0 +1,224 @@
+"""Verdict: the checks of a verification, the counterexample as a step table and
+as a message sequence chart, and the PROMELA model of the failing scenario."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.syntax import Syntax
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from rbengine.errors import RbError
+from rbengine.scenario import scenarios
+
+from ..present import delivered_text, scenario_label, step_row
+from ..widgets.msc import SequenceChart
+
+
+def promela_for(candidate, check) -> str:
+    """The standalone PROMELA model of a check's scenario (raises RbError if unavailable)."""
+    try:
+        from rbengine.oracle.spin import promela
+    except ImportError:
+        raise RbError("the PROMELA generator (rbengine.oracle.spin) is not installed") from None
+    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
+                        check.attacker or "full"):
+        if sc.name == check.scenario:
+            return promela(candidate, sc)
+    raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
+
+
+class VerdictScreen(Screen):
+    HELP_TOPIC = "verdict"
+    BINDINGS = [
+        Binding("n", "step(1)", "Next step", id="next-step"),
+        Binding("p", "step(-1)", "Prev step", id="prev-step"),
+        Binding("home", "first_step", "First", id="first-step", show=False),
+        Binding("end", "last_step", "Last", id="last-step", show=False),
+        Binding("e", "edit", "Edit candidate", id="edit-candidate"),
+        Binding("v", "show_tab('tab-promela')", "PROMELA", id="show-promela"),
+        Binding("c", "show_tab('tab-cx')", "Counterexample", id="show-counterexample"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown = -1
+        self.check_index: int | None = None
+        self._promela: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="verdict-summary")
+        yield DataTable(id="verdict-checks", cursor_type="row", zebra_stripes=True)
+        with TabbedContent(id="verdict-tabs", initial="tab-cx"):
+            with TabPane("Counterexample", id="tab-cx"):
+                yield Static("", id="cx-title")
+                with Horizontal(id="cx-body"):
+                    yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+                    yield SequenceChart(id="msc")
+                yield Static("", id="step-detail")
+                yield Static("", id="cx-final")
+            with TabPane("PROMELA", id="tab-promela"):
+                with VerticalScroll(id="promela-scroll"):
+                    yield Static("", id="promela")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#verdict-checks", DataTable).add_columns(
+            "scenario", "result", "property", "states", "time")
+        self.query_one("#steps", DataTable).add_columns("#", "who", "what", "message", "state change")
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    # ---- what is shown -------------------------------------------------------
+    @property
+    def view(self):
+        return getattr(self.app, "verdict_view", None)
+
+    def refresh_view(self) -> None:
+        view = self.view
+        if view is None:
+            self.query_one("#verdict-summary", Static).update(
+                "No verdict yet: verify a candidate in the Composer (F3), or open one from a run.")
+            self.show_check(None)
+            return
+        if view.version == self._shown:
+            return
+        self._shown = view.version
+        v = view.verdict
+        head = "[b green]CORRECT[/]" if v.correct else f"[b red]INCORRECT[/] {v.summary()[10:]}"
+        self.query_one("#verdict-summary", Static).update(
+            f"{head}   backend {v.backend or '?'}, {v.states} states, {v.seconds:.2f}s\n"
+            + view.candidate.notation())
+        table = self.query_one("#verdict-checks", DataTable)
+        table.clear()
+        for c in v.checks:
+            table.add_row(scenario_label(c), "[green]correct[/]" if c.correct else "[red]incorrect[/]",
+                          c.property or "", str(c.states), f"{c.seconds:.2f}s")
+        index = view.check
+        if index is None:
+            index = next((i for i, c in enumerate(v.checks) if not c.correct), 0 if v.checks else None)
+        if index is not None:
+            table.move_cursor(row=index)
+        self.show_check(index)
+
+    def show_check(self, index: int | None) -> None:
+        self.check_index = index
+        self._promela = None
+        steps = self.query_one("#steps", DataTable)
+        chart = self.query_one("#msc", SequenceChart)
+        steps.clear()
+        view = self.view
+        check = view.verdict.checks[index] if (view and index is not None and view.verdict.checks) else None
+        cx = check.counterexample if check is not None else None
+        title = self.query_one("#cx-title", Static)
+        final = self.query_one("#cx-final", Static)
+        chart.set_counterexample(cx)
+        self.query_one("#step-detail", Static).update("")
+        if check is None:
+            title.update("")
+            final.update("")
+        elif cx is None:
+            title.update(f"{scenario_label(check)}: "
+                         + ("correct, no counterexample" if check.correct else "no counterexample recorded"))
+            final.update("")
+        else:
+            who = ", ".join(f"p{p}" for p in cx.faulty) or "none"
+            title.update(f"[b red]RB-{cx.property.capitalize()} violated[/] in {scenario_label(check)} "
+                         f"(faulty: {who}), {len(cx.steps)} steps")
+            for i, st in enumerate(cx.steps, 1):
+                steps.add_row(str(i), *step_row(st))
+            final.update(f"quiescent; delivered by correct processes: {delivered_text(cx)}")
+        self._render_promela()
+
+    def _render_promela(self) -> None:
+        widget = self.query_one("#promela", Static)
+        view = self.view
+        if view is None or self.check_index is None or not view.verdict.checks:
+            widget.update("No scenario selected.")
+            return
+        check = view.verdict.checks[self.check_index]
+        try:
+            self._promela = promela_for(view.candidate, check)
+        except RbError as exc:
+            widget.update(f"PROMELA unavailable: {exc}")
+            return
+        except Exception as exc:  # the generator is another module's: report, stay up
+            widget.update(f"PROMELA unavailable: {type(exc).__name__}: {exc}")
+            return
+        widget.update(Syntax(self._promela, "promela", line_numbers=True, theme="monokai",
+                             word_wrap=False))
+
+    # ---- current things, for the exports -------------------------------------
+    def current_candidate(self):
+        return self.view.candidate if self.view else None
+
+    def current_counterexample(self):
+        view = self.view
+        if view is None or self.check_index is None or not view.verdict.checks:
+            return None
+        return view.verdict.checks[self.check_index].counterexample
+
+    def current_promela(self) -> str | None:
+        return self._promela
+
+    # ---- interaction ---------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#verdict-checks")
+    def _check_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != self.check_index:
+            self.show_check(event.cursor_row)
+
+    @on(DataTable.RowHighlighted, "#steps")
+    def _step_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        chart = self.query_one("#msc", SequenceChart)
+        if chart.step != event.cursor_row:
+            chart.step = event.cursor_row
+        self._show_step_detail(event.cursor_row)
+
+    def _show_step_detail(self, index: int) -> None:
+        cx = self.current_counterexample()
+        detail = self.query_one("#step-detail", Static)
+        if cx is None or not 0 <= index < len(cx.steps):
+            detail.update("")
+            return
+        detail.update(f"[b]step {index + 1}/{len(cx.steps)}:[/] {escape(cx.steps[index].text())}")
+
+    @on(SequenceChart.StepSelected)
+    def _chart_step(self, event: SequenceChart.StepSelected) -> None:
+        steps = self.query_one("#steps", DataTable)
+        if steps.cursor_row != event.step:
+            steps.move_cursor(row=event.step)
+
+    @property
+    def step(self) -> int:
+        return self.query_one("#msc", SequenceChart).step
+
+    def action_step(self, delta: int) -> None:
+        steps = self.query_one("#steps", DataTable)
+        if steps.row_count:
+            steps.move_cursor(row=max(0, min(steps.row_count - 1, steps.cursor_row + delta)))
+
+    def action_first_step(self) -> None:
+        self.query_one("#steps", DataTable).move_cursor(row=0)
+
+    def action_last_step(self) -> None:
+        steps = self.query_one("#steps", DataTable)
+        steps.move_cursor(row=max(0, steps.row_count - 1))
+
+    def action_edit(self) -> None:
+        if self.view is not None:
+            self.app.edit_candidate(self.view.candidate, "the verdict")
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#verdict-tabs", TabbedContent).active = tab
+
+    def palette_commands(self):
+        yield ("Verdict: edit this candidate in the Composer", self.action_edit, "")
+        yield ("Verdict: show the PROMELA model", lambda: self.action_show_tab("tab-promela"), "")
+        yield ("Verdict: show the counterexample", lambda: self.action_show_tab("tab-cx"), "")

@@ -1,0 +1,244 @@
+"""A message sequence chart of a counterexample, drawn with box characters.
+
+One row per step: processes are columns with a lifeline each, a receipt is an
+arrow from the sender's column to the receiver's, a crash ends a lifeline, and
+Byzantine sends are drawn dashed in red. The highlighted row follows the step
+selected in the step table (and the other way round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from rbengine.counterexample import VALUES, Counterexample
+
+GUTTER = 5
+COL = 16
+HEADER_ROWS = 2
+
+RED = "bold red"
+GREEN = "bold green"
+YELLOW = "yellow"
+ARROW = "cyan"
+
+
+def short_msg(t: int, v: int) -> str:
+    return f"<type{t},{VALUES[v]}>"
+
+
+@dataclass
+class Chart:
+    header: list[Text]
+    rows: list[Text]  # rows[i] is step i; one extra row at the end: the final state
+    width: int
+
+
+def center(p: int) -> int:
+    return GUTTER + p * COL + COL // 2
+
+
+def build_chart(cx: Counterexample) -> Chart:
+    n = cx.n
+    grid_w = GUTTER + n * COL
+    byz = set(cx.faulty) if cx.mode == "byzantine" else set()
+    crashy = set(cx.faulty) if cx.mode == "crash" else set()
+
+    def blank_row(crashed: set[int]) -> tuple[list[str], list[str | None]]:
+        chars = [" "] * grid_w
+        styles: list[str | None] = [None] * grid_w
+        for p in range(n):
+            if p in crashed:
+                continue
+            chars[center(p)] = "┊" if p in byz else "│"
+            styles[center(p)] = "red" if p in byz else "dim"
+        return chars, styles
+
+    def to_text(chars, styles, note: str = "", note_style: str | None = None) -> Text:
+        text = Text()
+        for ch, st in zip(chars, styles):
+            text.append(ch, st)
+        if note:
+            text.append("  ")
+            text.append(note, note_style)
+        return text
+
+    header1, header2 = Text(" " * GUTTER), Text(" " * GUTTER)
+    for p in range(n):
+        name = f"p{p}"
+        role = "Byzantine" if p in byz else "crash-prone" if p in crashy else "correct"
+        if p == 0:
+            role = "bcast " + role
+        style = "bold red" if p in byz else "bold yellow" if p in crashy else "bold"
+        header1.append(name.center(COL), style)
+        header2.append(role[:COL - 1].center(COL), "dim")
+
+    rows: list[Text] = []
+    crashed: set[int] = set()
+    for i, st in enumerate(cx.steps):
+        chars, styles = blank_row(crashed)
+        label = f"{i + 1:>4} "
+        for k, ch in enumerate(label):
+            chars[k] = ch
+            styles[k] = "dim"
+        note, note_style = "", None
+        c = center(st.process)
+        if st.kind == "broadcast":
+            chars[c], styles[c] = "■", "bold"
+            note = "RB-Broadcast(m)"
+        elif st.kind == "receive":
+            s, r = st.sender, st.process
+            t, v = st.msg
+            label_txt = short_msg(t, v)
+            from_byz = s in byz
+            line_style = RED if from_byz else ARROW
+            if s == r:
+                chars[c], styles[c] = "↺", line_style
+                for k, ch in enumerate(f"<t{t},{VALUES[v]}>"[:COL // 2 - 1]):
+                    chars[c + 1 + k], styles[c + 1 + k] = ch, line_style
+            else:
+                cs, cr = center(s), center(r)
+                lo, hi = min(cs, cr), max(cs, cr)
+                for x in range(lo + 1, hi):
+                    chars[x], styles[x] = ("╌" if from_byz else "─"), line_style
+                chars[cs], styles[cs] = ("✱" if from_byz else "●"), line_style
+                chars[cr], styles[cr] = ("▶" if cr > cs else "◀"), line_style
+                span = hi - lo - 1
+                if len(label_txt) <= span - 2:
+                    start = lo + 1 + (span - len(label_txt)) // 2
+                    for k, ch in enumerate(label_txt):
+                        chars[start + k], styles[start + k] = ch, line_style
+            if st.delivered is not None:
+                chars[c], styles[c] = "◆", GREEN
+            if st.delivered is not None:
+                note, note_style = f"p{r} DELIVERS {VALUES[st.delivered]}", GREEN
+        elif st.kind == "emit":
+            d, t, v = st.sends[0]
+            chars[c], styles[c] = "↗", YELLOW
+            note, note_style = f"p{st.process}: {short_msg(t, v)} to p{d}", YELLOW
+        elif st.kind == "crash":
+            chars[c], styles[c] = "✖", RED
+            note, note_style = f"p{st.process} CRASHES", RED
+            crashed.add(st.process)
+        elif st.kind == "byzantine":
+            d, t, v = st.sends[0]
+            chars[c], styles[c] = "✱", RED
+            note, note_style = f"p{st.process} forges {short_msg(t, v)} to p{d}", RED
+        if st.kind == "broadcast" and st.delivered is not None:
+            chars[c], styles[c] = "◆", GREEN
+            note += f", DELIVERS {VALUES[st.delivered]}"
+        rows.append(to_text(chars, styles, note, note_style))
+
+    # The final (quiescent) state: what each correct process delivered.
+    chars, styles = blank_row(crashed)
+    for p in range(n):
+        if p in cx.delivered:
+            v = cx.delivered[p]
+            mark = VALUES[v] if v is not None else "-"
+            x = center(p)
+            chars[x], styles[x] = mark[0], GREEN if v is not None else RED
+            if len(mark) > 1:
+                chars[x + 1], styles[x + 1] = mark[1], styles[x]
+    rows.append(to_text(chars, styles, f"RB-{cx.property} violated", RED))
+    width = max([grid_w] + [r.cell_len for r in rows])
+    return Chart([header1, header2], rows, width)
+
+
+class SequenceChart(ScrollView, can_focus=True):
+    """The counterexample as a message sequence chart; `step` is the highlighted step."""
+
+    DEFAULT_CSS = """
+    SequenceChart { height: 1fr; }
+    SequenceChart > .sequence-chart--cursor { background: $accent 40%; }
+    SequenceChart > .sequence-chart--header { background: $panel; }
+    """
+    COMPONENT_CLASSES = {"sequence-chart--cursor", "sequence-chart--header"}
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Next step", show=False),
+        Binding("up,k", "move(-1)", "Previous step", show=False),
+    ]
+
+    step: reactive[int] = reactive(0)
+
+    class StepSelected(Message):
+        def __init__(self, chart: "SequenceChart", step: int) -> None:
+            super().__init__()
+            self.chart = chart
+            self.step = step
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._chart: Chart | None = None
+
+    @property
+    def steps(self) -> int:
+        return len(self._chart.rows) - 1 if self._chart else 0
+
+    def set_counterexample(self, cx: Counterexample | None) -> None:
+        self._chart = build_chart(cx) if cx is not None else None
+        rows = len(self._chart.rows) if self._chart else 0
+        width = self._chart.width if self._chart else 0
+        self.virtual_size = Size(width, rows + HEADER_ROWS)
+        self.styles.width = min(width + 2, 72) if width else "1fr"
+        self.set_reactive(SequenceChart.step, 0)
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    def plain_lines(self) -> list[str]:
+        """The chart as plain text (headers, then one line per step, then the final state)."""
+        if not self._chart:
+            return []
+        return [t.plain.rstrip() for t in self._chart.header + self._chart.rows]
+
+    def watch_step(self, step: int) -> None:
+        # keep the highlighted row visible below the fixed header
+        top = self.scroll_offset.y
+        visible = max(1, self.size.height - HEADER_ROWS)
+        if step < top:
+            self.scroll_to(y=step, animate=False)
+        elif step >= top + visible:
+            self.scroll_to(y=step - visible + 1, animate=False)
+        self.refresh()
+
+    def action_move(self, delta: int) -> None:
+        if not self._chart:
+            return
+        new = max(0, min(self.steps - 1, self.step + delta))
+        if new != self.step:
+            self.step = new
+            self.post_message(self.StepSelected(self, new))
+
+    def on_click(self, event) -> None:
+        if not self._chart or event.y < HEADER_ROWS:
+            return
+        row = event.y - HEADER_ROWS + self.scroll_offset.y
+        if 0 <= row < self.steps:
+            self.step = row
+            self.post_message(self.StepSelected(self, row))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if not self._chart:
+            return Strip.blank(width)
+        scroll_x, scroll_y = self.scroll_offset
+        if y < HEADER_ROWS:
+            text = self._chart.header[y]
+            base = self.get_component_rich_style("sequence-chart--header")
+        else:
+            row = y - HEADER_ROWS + scroll_y
+            if row >= len(self._chart.rows):
+                return Strip.blank(width)
+            text = self._chart.rows[row]
+            base = self.get_component_rich_style("sequence-chart--cursor") if row == self.step else None
+        segments = list(text.render(self.app.console, end=""))
+        strip = Strip(segments, text.cell_len).crop_extend(scroll_x, scroll_x + width, None)
+        if base is not None:
+            strip = strip.apply_style(base)
+        return strip.apply_style(self.rich_style)
