@@ -1,0 +1,308 @@
+"""One SQLite file holding runs, episodes, candidates, verdicts (the verdict
+cache, shared by all runs), Q-tables, GH9's dead states and checkpoints.
+
+Why SQLite: a run of 12,000 episodes must survive Ctrl-C, kill -9 and a full
+disk without losing more than the episode in flight, and the workbench reads a
+run while another process writes it. A checkpoint is one transaction (WAL
+mode), so the file always holds a consistent run.
+
+Safety: a file that is not an rbtui store, is corrupt, or was written by a
+newer schema is refused with a StoreError before anything is written to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+from .cache import VerdictRecord
+from .candidate import Candidate
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+APPLICATION = "rbtui-store"
+_HEADER = b"SQLite format 3\x00"
+ENV_VAR = "RBTUI_STORE"
+
+
+def default_path() -> Path:
+    """$RBTUI_STORE, else platformdirs.user_data_dir("rbtui")/store.sqlite."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
+
+
+def _dumps(d) -> str:
+    return json.dumps(d, separators=(",", ":"))
+
+
+def _compact(verdict: dict) -> dict:
+    """A verdict without the steps' text (Counterexample.from_json rebuilds it)."""
+    cx = verdict.get("counterexample")
+    if not cx:
+        return verdict
+    steps = [{k: v for k, v in st.items() if k != "text"} for st in cx.get("steps", ())]
+    return dict(verdict, counterexample=dict(cx, steps=steps))
+
+
+class Store:
+    """A store file. One Store object is used by one thread at a time."""
+
+    def __init__(self, path: str | Path | None = None, readonly: bool = False):
+        self.path = Path(path) if path is not None else default_path()
+        self.readonly = readonly
+        self._precheck()
+        try:
+            if readonly:
+                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                       check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            if not readonly:
+                with self.db.ensure_autocommit_on():
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                self._create()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable rbtui store ({exc})") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: {exc.strerror or exc}") from None
+
+    # ---- opening safely ---------------------------------------------------
+    def _precheck(self) -> None:
+        """Refuse bad files through a read-only look, before any write."""
+        p = self.path
+        if not p.exists():
+            if self.readonly:
+                raise StoreError(f"{p}: no such store")
+            return
+        if p.is_dir():
+            raise StoreError(f"{p}: is a directory, not a store")
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise StoreError(f"{p}: {exc.strerror or exc}") from None
+        if not head:
+            return  # an empty file is an empty database
+        if head != _HEADER:
+            raise StoreError(f"{p}: not an SQLite file (corrupt or not a store); left untouched")
+        try:
+            conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                tables = {r[0] for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+                app = None
+                if "meta" in tables:
+                    row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+                    app = row[0] if row else None
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{p}: corrupt store ({exc}); left untouched") from None
+        if ok != "ok":
+            raise StoreError(f"{p}: corrupt store (integrity check: {ok}); left untouched")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{p}: written by a newer rbtui (store schema {version}, this "
+                             f"version reads up to {SCHEMA_VERSION}); upgrade rbtui to open it")
+        if tables and app != APPLICATION:
+            raise StoreError(f"{p}: an SQLite file that is not an rbtui store; left untouched")
+
+    def _create(self) -> None:
+        db = self.db
+        if db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with db.atomic():
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["runs"].create({
+                "id": int, "name": str, "created": str, "updated": str, "status": str,
+                "target": str, "config": str, "seed": int, "episodes_planned": int,
+                "episodes_done": int, "seconds": float, "correct": int, "incorrect": int,
+                "distinct_correct": int, "distinct_incorrect": int, "states": int,
+                "cache_hits": int, "cache_misses": int, "best_hash": str, "final_hash": str,
+                "final_correct": int, "result_hash": str, "pid": int, "host": str,
+                "message": str}, pk="id", if_not_exists=True)
+            db["episodes"].create({
+                "run_id": int, "episode": int, "candidate_hash": str, "correct": int,
+                "cached": int, "accumulated": float, "bonus": float, "states": int,
+                "seconds": float, "new_dead": int}, pk=("run_id", "episode"),
+                if_not_exists=True)
+            db["candidates"].create({"hash": str, "json": str, "notation": str, "types": int},
+                                    pk="hash", if_not_exists=True)
+            db["verdicts"].create({
+                "candidate_hash": str, "oracle_key": str, "correct": int, "summary": str,
+                "verdict": str, "backend": str, "seconds": float, "states": int,
+                "created": str}, pk=("candidate_hash", "oracle_key"), if_not_exists=True)
+            db["qtable"].create({"run_id": int, "state": str, "action": str, "q": float,
+                                 "visits": int}, pk=("run_id", "state", "action"),
+                                if_not_exists=True)
+            db["dead_states"].create({"run_id": int, "state": str}, pk=("run_id", "state"),
+                                     if_not_exists=True)
+            db["checkpoints"].create({"run_id": int, "episode": int, "learner": str,
+                                      "saved": str}, pk="run_id", if_not_exists=True)
+            db["meta"].upsert_all([{"key": "application", "value": APPLICATION},
+                                   {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
+                                  pk="key")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        try:
+            self.db.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _q(self, sql: str, params=()) -> list[dict]:
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def _write(self):
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        return self.db.atomic()
+
+    # ---- runs ------------------------------------------------------------
+    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None) -> int:
+        with self._write():
+            cur = self.db.execute(
+                "INSERT INTO runs (name, created, updated, status, target, config, seed, "
+                "episodes_planned, episodes_done, seconds, correct, incorrect, "
+                "distinct_correct, distinct_incorrect, states, cache_hits, cache_misses, pid, host) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?, ?)",
+                (name, _now(), _now(), config["target"], _dumps(config), seed, planned,
+                 os.getpid(), socket.gethostname()))
+            return cur.lastrowid
+
+    def run(self, run_id: int | str) -> dict:
+        try:
+            rid = int(run_id)
+        except (TypeError, ValueError):
+            rows = self._q("SELECT * FROM runs WHERE name = ? ORDER BY id DESC", (str(run_id),))
+        else:
+            rows = self._q("SELECT * FROM runs WHERE id = ?", (rid,))
+        if not rows:
+            raise StoreError(f"no run {run_id!r} in {self.path}")
+        return rows[0]
+
+    def runs(self) -> list[dict]:
+        return self._q("SELECT * FROM runs ORDER BY id")
+
+    def update_run(self, run_id: int, **fields) -> None:
+        fields["updated"] = _now()
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with self._write():
+            self.db.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+
+    # ---- candidates and verdicts -----------------------------------------
+    def candidate(self, h: str | None) -> Candidate | None:
+        if not h:
+            return None
+        rows = self._q("SELECT json FROM candidates WHERE hash = ?", (h,))
+        return Candidate.from_json(json.loads(rows[0]["json"])) if rows else None
+
+    def get_verdict(self, h: str, oracle_key: str) -> VerdictRecord | None:
+        rows = self._q("SELECT * FROM verdicts WHERE candidate_hash = ? AND oracle_key = ?",
+                       (h, oracle_key))
+        if not rows:
+            return None
+        r = rows[0]
+        return VerdictRecord(bool(r["correct"]), r["summary"], json.loads(r["verdict"]),
+                             r["backend"], r["seconds"], r["states"])
+
+    def put_candidates(self, cands: dict[str, Candidate]) -> None:
+        if cands:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO candidates (hash, json, notation, types) VALUES (?, ?, ?, ?)",
+                [(h, _dumps(c.to_json()), c.notation(), c.types()) for h, c in cands.items()])
+
+    def put_verdicts(self, oracle_key: str, verdicts) -> None:
+        if verdicts:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO verdicts (candidate_hash, oracle_key, correct, summary, "
+                "verdict, backend, seconds, states, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(h, oracle_key, int(v.correct), v.summary, _dumps(_compact(v.data)), v.backend,
+                  v.seconds, v.states, _now()) for h, v in verdicts])
+
+    # ---- checkpoints -----------------------------------------------------
+    def checkpoint(self, run_id: int, *, episodes: list[dict], candidates: dict,
+                   oracle_key: str, verdicts, q_rows, dead: list[str], learner: dict,
+                   run_fields: dict) -> None:
+        """Everything a completed batch of episodes changed, in one transaction:
+        a kill at any moment leaves the previous checkpoint or this one."""
+        conn = self.db.conn
+        with self._write():
+            self.put_candidates(candidates)
+            self.put_verdicts(oracle_key, verdicts)
+            if episodes:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO episodes (run_id, episode, candidate_hash, correct, "
+                    "cached, accumulated, bonus, states, seconds, new_dead) "
+                    "VALUES (:run_id, :episode, :candidate_hash, :correct, :cached, "
+                    ":accumulated, :bonus, :states, :seconds, :new_dead)", episodes)
+            if q_rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO qtable (run_id, state, action, q, visits) "
+                    "VALUES (?, ?, ?, ?, ?)", [(run_id, *r) for r in q_rows])
+            if dead:
+                conn.executemany("INSERT OR IGNORE INTO dead_states (run_id, state) VALUES (?, ?)",
+                                 [(run_id, s) for s in dead])
+            conn.execute("INSERT OR REPLACE INTO checkpoints (run_id, episode, learner, saved) "
+                         "VALUES (?, ?, ?, ?)",
+                         (run_id, learner["episodes_done"], _dumps(learner), _now()))
+            fields = dict(run_fields, updated=_now())
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+
+    def load_checkpoint(self, run_id: int) -> dict | None:
+        rows = self._q("SELECT learner FROM checkpoints WHERE run_id = ?", (run_id,))
+        return json.loads(rows[0]["learner"]) if rows else None
+
+    def qtable_rows(self, run_id: int) -> list[dict]:
+        return self._q("SELECT state, action, q, visits FROM qtable WHERE run_id = ? "
+                       "ORDER BY state, action", (run_id,))
+
+    def dead_states(self, run_id: int) -> list[str]:
+        return [r["state"] for r in self._q(
+            "SELECT state FROM dead_states WHERE run_id = ?", (run_id,))]
+
+    def episodes(self, run_id: int) -> list[dict]:
+        return self._q("SELECT * FROM episodes WHERE run_id = ? ORDER BY episode", (run_id,))
+
+    def known_verdicts(self, run_id: int) -> dict[str, bool]:
+        """This run's verdicts by candidate hash, in the order first seen."""
+        out: dict[str, bool] = {}
+        for r in self._q("SELECT candidate_hash, correct FROM episodes WHERE run_id = ? "
+                         "ORDER BY episode", (run_id,)):
+            out.setdefault(r["candidate_hash"], bool(r["correct"]))
+        return out
+
+    def delete_run(self, run_id: int) -> None:
+        with self._write():
+            for table, col in (("episodes", "run_id"), ("qtable", "run_id"),
+                               ("dead_states", "run_id"), ("checkpoints", "run_id"),
+                               ("runs", "id")):
+                self.db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))

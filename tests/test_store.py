@@ -1,0 +1,221 @@
+"""The store (SQLite), checkpoints and resumable runs, with real files and processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from rbengine.config import RunConfig
+from rbengine.errors import StoreError
+from rbengine.run import Run
+from rbengine.store import SCHEMA_VERSION, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def finished_run(path: Path, **kw) -> Run:
+    cfg = RunConfig(**{"target": "none", "episodes": 60, "seed": 1, **kw})
+    with Store(path) as s:
+        r = Run.start(s, cfg)
+        r.execute()
+    return r
+
+
+def test_new_store_has_schema_and_wal(tmp_path):
+    p = tmp_path / "s.sqlite"
+    with Store(p):
+        pass
+    c = sqlite3.connect(p)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    c.close()
+
+
+def test_default_location_is_overridable(tmp_path, monkeypatch):
+    from rbengine import store
+    monkeypatch.setenv("RBTUI_STORE", str(tmp_path / "x.sqlite"))
+    assert store.default_path() == tmp_path / "x.sqlite"
+    monkeypatch.delenv("RBTUI_STORE")
+    assert store.default_path().name == "store.sqlite" and "rbtui" in str(store.default_path())
+
+
+def test_store_from_a_newer_version_is_refused_untouched(tmp_path):
+    p = tmp_path / "s.sqlite"
+    finished_run(p, episodes=5)
+    c = sqlite3.connect(p)
+    c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    c.execute("PRAGMA journal_mode = DELETE")
+    c.close()
+    before = digest(p)
+    with pytest.raises(StoreError, match="newer"):
+        Store(p)
+    with pytest.raises(StoreError, match="newer"):
+        Store(p, readonly=True)
+    assert digest(p) == before
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+def test_corrupt_or_foreign_file_is_refused_untouched(tmp_path, damage):
+    p = tmp_path / "s.sqlite"
+    if damage == "garbage":
+        p.write_bytes(os.urandom(5000))
+    elif damage == "foreign":
+        c = sqlite3.connect(p)
+        c.execute("CREATE TABLE photos (id INTEGER)")
+        c.commit()
+        c.close()
+    else:
+        finished_run(p, episodes=30)
+        c = sqlite3.connect(p)
+        c.execute("PRAGMA journal_mode = DELETE")
+        c.close()
+        data = p.read_bytes()
+        p.write_bytes(data[: len(data) // 2])
+    before = digest(p)
+    with pytest.raises(StoreError) as err:
+        Store(p)
+    assert "\n" not in str(err.value)
+    assert digest(p) == before
+    assert not Path(str(p) + "-wal").exists()
+
+
+def test_run_is_recorded(tmp_path):
+    p = tmp_path / "s.sqlite"
+    r = finished_run(p, episodes=80)
+    with Store(p, readonly=True) as s:
+        row = s.run(r.id)
+        assert row["status"] == "finished" and row["episodes_done"] == 80
+        assert row["correct"] + row["incorrect"] == 80
+        eps = s.episodes(r.id)
+        assert [e["episode"] for e in eps] == list(range(1, 81))
+        assert all(e["states"] > 0 for e in eps)
+        assert s.candidate(row["result_hash"]) == r.learner.result
+        assert len(s.qtable_rows(r.id)) == r.learner.qt.pairs()
+        ck = s.load_checkpoint(r.id)
+        assert ck["episodes_done"] == 80 and "state" in ck["rng"]
+        v = s.get_verdict(row["result_hash"], r.learner.cache.key)
+        assert v is not None and v.correct
+
+
+def test_verdicts_are_shared_across_runs(tmp_path):
+    p = tmp_path / "s.sqlite"
+    finished_run(p, episodes=50, seed=3)
+    with Store(p) as s:
+        r = Run.start(s, RunConfig(target="none", episodes=50, seed=3))
+        r.execute()
+        assert r.learner.cache.hits >= 49  # same seed, same candidates: all from the store
+
+
+def _same_result(a: Run, b: Run) -> None:
+    La, Lb = a.learner, b.learner
+    assert La.qt.snapshot(La.actions) == Lb.qt.snapshot(Lb.actions)
+    assert La.result == Lb.result and La.final.candidate == Lb.final.candidate
+    assert La.known == Lb.known and La.dead.keys == Lb.dead.keys
+    assert La.best.to_json() == Lb.best.to_json()
+    assert La.rng.bit_generator.state == Lb.rng.bit_generator.state
+
+
+def test_pause_and_resume_equals_uninterrupted(tmp_path):
+    cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7)
+    with Store(tmp_path / "a.sqlite") as s:
+        whole = Run.start(s, cfg)
+        whole.execute()
+    with Store(tmp_path / "b.sqlite") as s:
+        r = Run.start(s, cfg)
+        seen = []
+
+        def progress(p):
+            seen.append(p)
+
+        stopper = r.learner.run_episode
+        count = {"n": 0}
+
+        def run_episode(cancel=None):  # pause after 95 episodes
+            out = stopper(cancel=cancel)
+            count["n"] += 1
+            if count["n"] == 95:
+                r.stop()
+            return out
+
+        r.learner.run_episode = run_episode
+        assert r.execute(progress=progress, progress_interval=0) == "paused"
+        assert s.run(r.id)["episodes_done"] == 95 and seen and seen[-1].episode == 95
+        assert seen[-1].correct + seen[-1].incorrect == 95
+        r2 = Run.resume(s, r.id)
+        assert r2.learner.episodes_done == 95
+        assert r2.execute() == "finished"
+    _same_result(whole, r2)
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from rbengine.config import RunConfig
+    from rbengine.run import Run
+    from rbengine.store import Store
+    s = Store(sys.argv[1])
+    Run.start(s, RunConfig(target="none", episodes=int(sys.argv[2]), seed=int(sys.argv[3]))).execute()
+""")
+
+
+def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
+    episodes, seed = 1000, 21
+    cfg = RunConfig(target="none", episodes=episodes, seed=seed)
+    with Store(tmp_path / "whole.sqlite") as s:
+        whole = Run.start(s, cfg)
+        whole.execute()
+    p = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(p), str(episodes), str(seed)],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    done = 0
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline:
+            time.sleep(0.05)
+            if p.exists():
+                try:
+                    with Store(p, readonly=True) as s:
+                        rows = s.runs()
+                    done = rows[0]["episodes_done"] if rows else 0
+                except (StoreError, sqlite3.Error):
+                    continue
+            if done >= 120:
+                break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with Store(p) as s:
+        row = s.runs()[0]
+        assert row["status"] == "running" and 120 <= row["episodes_done"] < episodes
+        r = Run.resume(s, row["id"])
+        assert r.learner.episodes_done == row["episodes_done"]
+        assert r.execute() == "finished"
+        assert len(s.episodes(row["id"])) == episodes
+    _same_result(whole, r)
+
+
+def test_resume_refusals(tmp_path):
+    p = tmp_path / "s.sqlite"
+    r = finished_run(p, episodes=10)
+    with Store(p) as s:
+        with pytest.raises(StoreError, match="finished"):
+            Run.resume(s, r.id)
+        with pytest.raises(StoreError, match="no run"):
+            Run.resume(s, 99)
+        more = Run.resume(s, r.id, episodes=20)  # a finished run can be extended
+        assert more.execute() == "finished" and s.run(r.id)["episodes_done"] == 20
+    _same_result(more, finished_run(tmp_path / "t.sqlite", episodes=20))
