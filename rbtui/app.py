@@ -19,9 +19,14 @@ from textual.binding import Binding
 from rbengine.candidate import Candidate
 from rbengine.errors import RbError
 
+from .messages import RunEnded, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
+from .runs import RunManager
 from .screens.composer import ComposerScreen
 from .screens.dialogs import HelpScreen, PathScreen
+from .screens.run import RunScreen
+from .screens.runs import RunsScreen
+from .screens.stepper import StepperScreen
 from .screens.verdict import VerdictScreen
 
 BACKEND_MODULES = {"builtin": "rbengine.oracle.builtin", "spin": "rbengine.oracle.spin",
@@ -70,7 +75,9 @@ class RbtuiApp(App):
     SUB_TITLE = "Reliable Broadcast workbench"
     COMMANDS = App.COMMANDS | {RbtuiCommands}
     MODES = {
+        "runs": RunsScreen,
         "composer": ComposerScreen,
+        "stepper": StepperScreen,
         "verdict": VerdictScreen,
     }
     BINDINGS = [
@@ -85,13 +92,16 @@ class RbtuiApp(App):
         super().__init__()
         self.db_path = Path(db_path) if db_path else default_db_path()
         self.start_mode = start
+        self.runs = RunManager(self)
+        self._store = None
+        self.pending_stepper_run: int | None = None
         self.verdict_view: VerdictView | None = None
         self.pending_candidate: tuple[Candidate, str] | None = None
         self._verdict_version = 0
 
     # ---- modes -------------------------------------------------------------
     def on_mount(self) -> None:
-        first = self.start_mode or ("runs" if "runs" in self.MODES else "composer")
+        first = self.start_mode or "runs"
         self.switch_mode(first)
 
     def action_goto(self, mode: str) -> None:
@@ -106,6 +116,94 @@ class RbtuiApp(App):
             return
         topic = getattr(self.screen, "HELP_TOPIC", None) or self.current_mode
         self.push_screen(HelpScreen(topic))
+
+    # ---- the store (UI thread's connection; each run worker has its own) -----
+    @property
+    def store(self):
+        """The Store, or None (after an error notification) when it cannot be opened."""
+        if self._store is None:
+            try:
+                from rbengine.store import Store
+                self._store = Store(self.db_path)
+            except RbError as exc:
+                self.report_error(exc, "Store")
+                return None
+        return self._store
+
+    # ---- runs ----------------------------------------------------------------
+    def _run_message(self, message) -> None:
+        for screen in list(self.screen_stack):
+            update = getattr(screen, "run_update", None)
+            if update is not None and screen.is_mounted:
+                update(message)
+
+    def on_run_started(self, message: RunStarted) -> None:
+        handle = self.runs.handles.get(message.key)
+        if handle is not None:
+            handle.run_id = message.run_id
+        self._run_message(message)
+
+    def on_run_progress(self, message: RunProgress) -> None:
+        self.runs.on_progress(message)
+        self._run_message(message)
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        which = f"run {message.run_id}" if message.run_id is not None else "the new run"
+        handle = self.runs.handles.get(message.key)
+        if message.error:
+            self.report_error(f"{which} failed: {message.error}", "Run")
+        elif handle is not None and handle.finish_requested and message.status == "paused":
+            handle.finish_requested = False
+            try:
+                self.runs.resume(message.run_id, finish=True)
+            except RbError as exc:
+                self.report_error(exc, "Run")
+        else:
+            self.notify(f"{which.capitalize()} {message.status}.", title="Run")
+        self._run_message(message)
+
+    def open_run(self, run_id: int) -> None:
+        """The live view of a run (on the Runs screen's stack)."""
+        self.switch_mode("runs")
+        if isinstance(self.screen, RunScreen):
+            if self.screen.run_id == run_id:
+                return
+            self.pop_screen()
+        self.push_screen(RunScreen(run_id))
+
+    def open_stepper(self, run_id: int | None) -> None:
+        self.switch_mode("stepper")
+        screen = self.screen
+        if isinstance(screen, StepperScreen) and screen.is_mounted:
+            screen.attach(run_id)
+        else:
+            self.pending_stepper_run = run_id
+
+    def _stepper(self) -> StepperScreen | None:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, StepperScreen):
+                    return screen
+        return None
+
+    async def action_quit(self) -> None:
+        """Quit; running runs pause after their episode in flight (checkpointed)."""
+        stepper = self._stepper()
+        if stepper is not None:
+            stepper.action_cancel()
+            await self.workers.wait_for_complete([w for w in self.workers if w.group == "stepper"])
+            stepper.detach()
+        active = self.runs.active()
+        if active:
+            self.notify(f"Pausing {len(active)} run(s) at a checkpoint…", title="Quit")
+            self.runs.stop_all()
+            await self.runs.wait_all()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.runs.stop_all()
+        if self._store is not None:
+            self._store.close()
 
     # ---- errors ------------------------------------------------------------
     def report_error(self, error: BaseException | str, title: str = "Error") -> None:

@@ -32,27 +32,48 @@ class VerificationFailed(Message):
         self.cancelled = cancelled
 
 
-class RunProgress(Message):
-    """A run reported progress (posted from the run's worker)."""
+class RunStarted(Message):
+    """A run's worker created (or reopened) its run: `run_id` is now known."""
 
-    def __init__(self, run_id: Any, progress: Any) -> None:
+    def __init__(self, key: int, run_id: int) -> None:
         super().__init__()
+        self.key = key
+        self.run_id = run_id
+
+
+class RunProgress(Message):
+    """A run reported progress (an rbengine.run.Progress), from its worker."""
+
+    def __init__(self, key: int, run_id: int, progress: Any) -> None:
+        super().__init__()
+        self.key = key
         self.run_id = run_id
         self.progress = progress
 
 
 class RunEnded(Message):
-    """A run's worker returned: finished, paused, stopped, or failed (error set)."""
+    """A run's worker returned: finished, paused, or failed (error set)."""
 
-    def __init__(self, run_id: Any, status: str, error: str | None = None) -> None:
+    def __init__(self, key: int, run_id: int | None, status: str, error: str | None = None) -> None:
         super().__init__()
+        self.key = key
         self.run_id = run_id
         self.status = status
         self.error = error
 
 
+class StepperAttached(Message):
+    """The stepper's worker opened (or created) the run to step."""
+
+    def __init__(self, token: int, run: Any, row: dict) -> None:
+        super().__init__()
+        self.token = token
+        self.run = run
+        self.row = row
+
+
 class StepperDecision(Message):
-    """The stepper's episode made one decision."""
+    """The stepper's episode made one decision (an rbengine.episode.Decision)."""
 
     def __init__(self, token: int, decision: Any) -> None:
         super().__init__()
@@ -61,16 +82,20 @@ class StepperDecision(Message):
 
 
 class StepperOutcome(Message):
-    """The stepper's episode ended (outcome) or episodes were run in a batch."""
+    """An episode ended (its Outcome); `episodes` > 1 after a batch, and
+    `final` is False for the progress reports of a batch still running."""
 
-    def __init__(self, token: int, outcome: Any, episodes: int = 1) -> None:
+    def __init__(self, token: int, outcome: Any, episodes: int = 1, final: bool = True) -> None:
         super().__init__()
         self.token = token
         self.outcome = outcome
         self.episodes = episodes
+        self.final = final
 
 
 class StepperFailed(Message):
+    """A stepper action ended without a result ("stopped" when cancelled)."""
+
     def __init__(self, token: int, error: str) -> None:
         super().__init__()
         self.token = token

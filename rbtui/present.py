@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rbengine.counterexample import VALUES, Counterexample, Step, msg_text
+from rbengine.verdict import Check, Verdict
 
 
 def process_role(cx: Counterexample, p: int) -> str:
@@ -56,3 +57,24 @@ def delivered_text(cx: Counterexample) -> str:
 def scenario_label(check) -> str:
     att = f" {check.attacker}" if check.attacker else ""
     return f"{check.mode}{att} N={check.n} F={check.f} {check.scenario}"
+
+
+def verdict_from_json(data: dict, backend: str = "") -> Verdict:
+    """A Verdict from Verdict.to_json() (as the learner's cache and the store keep
+    it): the counterexample goes to the first failing check."""
+    cx = data.get("counterexample")
+    counterexample = Counterexample.from_json(cx) if cx else None
+    checks = []
+    for c in data.get("checks", ()):
+        check = Check(c["mode"], c["n"], c["f"], c["scenario"], c.get("attacker"), c["correct"],
+                      c.get("property"), c.get("states", 0), c.get("seconds", 0.0))
+        if counterexample is not None and not check.correct and check.counterexample is None \
+                and (counterexample.mode, counterexample.scenario) == (check.mode, check.scenario):
+            check.counterexample = counterexample
+        checks.append(check)
+    return Verdict(bool(data.get("correct")), checks, backend)
+
+
+def verdict_from_record(record) -> Verdict:
+    """A Verdict from an rbengine.cache.VerdictRecord."""
+    return verdict_from_json(record.data, record.backend)

@@ -1,0 +1,171 @@
+"""Learning runs owned by the app: each in its own thread worker, with its own
+Store connection, reporting progress as RunProgress messages.
+
+The app (not a screen) owns the workers, so a run keeps going while the user
+moves between screens; quitting asks every run to pause after the episode in
+flight, which checkpoints it, so it is listed as resumable next time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from rbengine.config import RunConfig
+from rbengine.errors import RbError
+
+from .messages import RunEnded, RunProgress, RunStarted
+
+RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+
+
+@dataclass
+class RunHandle:
+    """A run this app is executing (or about to)."""
+
+    key: int
+    run_id: int | None = None
+    run: Any = None  # rbengine.run.Run, created in the worker
+    worker: Any = None
+    progress: Any = None  # the last rbengine.run.Progress
+    status: str = RUNNING
+    stop_requested: bool = False
+    finish_requested: bool = False
+    error: str | None = None
+    # (episode, states explored, distinct candidates) sampled at each progress report
+    series: list = field(default_factory=list)
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+        if self.run is not None:
+            self.run.stop()
+
+
+class RunManager:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.handles: dict[int, RunHandle] = {}  # by key
+        self._keys = itertools.count(1)
+        self.progress_interval = 0.25
+
+    # ---- queries --------------------------------------------------------------
+    def active(self) -> list[RunHandle]:
+        return [h for h in self.handles.values() if h.worker is not None and not h.worker.is_finished]
+
+    def handle_for(self, run_id: int) -> RunHandle | None:
+        for h in self.handles.values():
+            if h.run_id == run_id:
+                return h
+        return None
+
+    def is_active(self, run_id: int) -> bool:
+        h = self.handle_for(run_id)
+        return h is not None and h in self.active()
+
+    # ---- control ----------------------------------------------------------------
+    def start(self, config: RunConfig, name: str | None = None) -> RunHandle:
+        config.validate()
+        h = RunHandle(next(self._keys))
+        self.handles[h.key] = h
+        self._launch(h, partial(self._start_thread, h, config, name))
+        return h
+
+    def resume(self, run_id: int, episodes: int | None = None, finish: bool = False) -> RunHandle:
+        if self.is_active(run_id):
+            raise RbError(f"run {run_id} is already running")
+        old = self.handle_for(run_id)
+        h = RunHandle(next(self._keys), run_id=run_id, series=list(old.series) if old else [])
+        if old is not None:
+            del self.handles[old.key]
+        self.handles[h.key] = h
+        self._launch(h, partial(self._resume_thread, h, episodes, finish))
+        return h
+
+    def pause(self, run_id: int) -> bool:
+        h = self.handle_for(run_id)
+        if h is None or h not in self.active():
+            return False
+        h.request_stop()
+        return True
+
+    def stop_all(self) -> None:
+        for h in self.active():
+            h.request_stop()
+
+    async def wait_all(self) -> None:
+        for h in self.active():
+            await h.worker.wait()
+
+    # ---- workers --------------------------------------------------------------------
+    def _launch(self, h: RunHandle, fn) -> None:
+        h.worker = self.app.run_worker(fn, thread=True, exclusive=True, exit_on_error=False,
+                                       group=f"run-{h.key}", name=f"run {h.run_id or 'new'}")
+
+    def _store(self):
+        from rbengine.store import Store
+        return Store(self.app.db_path)
+
+    def _start_thread(self, h: RunHandle, config: RunConfig, name: str | None) -> None:
+        from rbengine.run import Run
+        try:
+            store = self._store()
+            run = Run.start(store, config, name)
+        except Exception as exc:
+            h.status, h.error = FAILED, _text(exc)
+            self.app.post_message(RunEnded(h.key, None, FAILED, h.error))
+            return
+        self._execute(h, run, store)
+
+    def _resume_thread(self, h: RunHandle, episodes: int | None, finish: bool) -> None:
+        from rbengine.run import Run
+        try:
+            store = self._store()
+            if finish:
+                episodes = store.run(h.run_id)["episodes_done"]
+            run = Run.resume(store, h.run_id, episodes=episodes)
+        except Exception as exc:
+            h.status, h.error = FAILED, _text(exc)
+            self.app.post_message(RunEnded(h.key, h.run_id, FAILED, h.error))
+            return
+        self._execute(h, run, store)
+
+    def _execute(self, h: RunHandle, run, store) -> None:
+        h.run, h.run_id = run, run.id
+        if h.stop_requested:
+            run.stop()
+        self.app.post_message(RunStarted(h.key, run.id))
+
+        def report(progress) -> None:
+            self.app.post_message(RunProgress(h.key, run.id, progress))
+
+        try:
+            status = run.execute(progress=report, progress_interval=self.progress_interval)
+        except Exception as exc:
+            h.status, h.error = FAILED, _text(exc)
+            self.app.post_message(RunEnded(h.key, run.id, FAILED, h.error))
+        else:
+            h.status = status
+            self.app.post_message(RunEnded(h.key, run.id, status))
+        finally:
+            store.close()
+
+    # ---- messages (UI thread) --------------------------------------------------------
+    def on_progress(self, message: RunProgress) -> RunHandle | None:
+        h = self.handles.get(message.key)
+        if h is None:
+            return None
+        p = message.progress
+        h.progress = p
+        h.status = p.status
+        point = (p.episode, p.states, p.distinct_correct + p.distinct_incorrect)
+        if not h.series or h.series[-1][0] < p.episode:
+            h.series.append(point)
+        return h
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, RbError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

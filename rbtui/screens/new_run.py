@@ -1,0 +1,103 @@
+"""The form that starts a learning run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from rbengine.config import HeuristicsConfig, RunConfig
+from rbengine.errors import RbError
+from rbengine.scenario import ATTACKERS, MODES
+from rbengine.vocabulary import PRESETS
+
+
+def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episodes: str,
+                     seed: str, heuristics: bool, backend: str) -> RunConfig:
+    """A validated RunConfig from the form's text fields (raises RbError)."""
+    def number(text: str, what: str) -> int | None:
+        text = text.strip()
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise RbError(f"{what} must be a whole number, got {text!r}") from None
+
+    eps = number(episodes, "episodes")
+    cfg = RunConfig(target=target, n=number(n, "N"), attacker=attacker, vocabulary=vocabulary,
+                    backend=backend, episodes=12000 if eps is None else eps,
+                    seed=number(seed, "seed"))
+    if not heuristics:
+        cfg = replace(cfg, heuristics=HeuristicsConfig(on=frozenset()))
+    return cfg.validate()
+
+
+class NewRunScreen(ModalScreen[RunConfig | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="new-run-cancel")]
+
+    def compose(self) -> ComposeResult:
+        from ..app import available_backends, preferred_backend
+        with Vertical(classes="dialog", id="new-run-dialog"):
+            yield Label("Start a learning run", classes="section")
+            with Grid(id="new-run-grid"):
+                yield Label("target")
+                yield Select([(m, m) for m in MODES], value="crash", allow_blank=False,
+                             compact=True, id="run-target")
+                yield Label("N (blank: paper's)")
+                yield Input(placeholder="3 or 4", id="run-n", type="integer", compact=True)
+                yield Label("attacker")
+                yield Select([(a, a) for a in ATTACKERS], value="full", allow_blank=False,
+                             compact=True, id="run-attacker")
+                yield Label("vocabulary")
+                yield Select([(v, v) for v in PRESETS], value="paper", allow_blank=False,
+                             compact=True, id="run-vocabulary")
+                yield Label("episodes")
+                yield Input(value="12000", id="run-episodes", type="integer", compact=True)
+                yield Label("seed (blank: random)")
+                yield Input(placeholder="random", id="run-seed", type="integer", compact=True)
+                yield Label("heuristics GH1-GH10")
+                yield Select([("on (the paper's)", True), ("off", False)], value=True, allow_blank=False,
+                             compact=True, id="run-heuristics")
+                yield Label("backend")
+                yield Select([(b, b) for b in available_backends()], value=preferred_backend(),
+                             allow_blank=False, compact=True, id="run-backend")
+            yield Static("", id="new-run-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Start", variant="success", id="run-start")
+                yield Button("Cancel", id="run-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#run-target", Select).focus()
+
+    def form_config(self) -> RunConfig:
+        q = self.query_one
+        return config_from_form(q("#run-target", Select).value, q("#run-n", Input).value,
+                                q("#run-attacker", Select).value, q("#run-vocabulary", Select).value,
+                                q("#run-episodes", Input).value, q("#run-seed", Input).value,
+                                q("#run-heuristics", Select).value, q("#run-backend", Select).value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "run-start":
+            self.action_start()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        try:
+            cfg = self.form_config()
+        except RbError as exc:
+            self.query_one("#new-run-error", Static).update(f"[red]{escape(str(exc))}[/]")
+            return
+        self.dismiss(cfg)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

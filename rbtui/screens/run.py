@@ -1,0 +1,240 @@
+"""Run (live): progress, cache hit rate, correct/incorrect counts, the paper's
+Figs. 2-3 over episodes, and the best candidate so far."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+from textual_plotext import PlotextPlot
+
+from rbengine.candidate import Candidate
+from rbengine.errors import RbError
+from rbengine.notation import pseudo
+
+from .runs import run_target
+
+
+def history(store, run_id: int) -> list[tuple[int, int, int, int]]:
+    """(episode, states explored, distinct candidates, distinct correct) per stored episode."""
+    seen: dict[str, bool] = {}
+    out = []
+    correct = 0
+    for e in store.episodes(run_id):
+        h = e["candidate_hash"]
+        if h not in seen:
+            seen[h] = bool(e["correct"])
+            correct += bool(e["correct"])
+        out.append((e["episode"], e["states"], len(seen), correct))
+    return out
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class RunScreen(Screen):
+    HELP_TOPIC = "run"
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/resume", id="toggle-pause"),
+        Binding("x", "stop_run", "Stop", id="stop-run"),
+        Binding("e", "edit_best", "Edit best", id="edit-best"),
+        Binding("t", "step", "Stepper", id="run-stepper"),
+        Binding("escape", "back", "Runs", id="back-to-runs"),
+    ]
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.row: dict = {}
+        self.points: list[tuple[int, int, int, int]] = []
+        self._plot_dirty = True
+        self.best: Candidate | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="run-title")
+        with Horizontal(id="run-progress-row"):
+            yield ProgressBar(total=1, show_eta=False, id="run-progress")
+            yield Static("", id="run-rate")
+        yield Static("", id="run-stats")
+        with Horizontal(id="run-plots"):
+            yield PlotextPlot(id="plot-states")
+            yield PlotextPlot(id="plot-algorithms")
+        with Vertical(id="run-best-box"):
+            yield Static("", id="run-best")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(0.5, self._redraw_plots)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # ---- data ---------------------------------------------------------------
+    @property
+    def handle(self):
+        return self.app.runs.handle_for(self.run_id)
+
+    @property
+    def active(self) -> bool:
+        return self.app.runs.is_active(self.run_id)
+
+    def reload(self) -> None:
+        store = self.app.store
+        if store is None:
+            return
+        try:
+            self.row = store.run(self.run_id)
+            self.points = history(store, self.run_id)
+            h = self.row.get("result_hash") or self.row.get("best_hash")
+            self.best = store.candidate(h)
+        except RbError as exc:
+            self.app.report_error(exc, "Run")
+            return
+        self._plot_dirty = True
+        self._show()
+
+    def run_update(self, message) -> None:
+        if getattr(message, "run_id", None) != self.run_id:
+            return
+        if type(message).__name__ == "RunProgress":
+            p = message.progress
+            last = self.points[-1] if self.points else (0, 0, 0, 0)
+            if p.episode > last[0]:
+                self.points.append((p.episode, p.states, p.distinct_correct + p.distinct_incorrect,
+                                    p.distinct_correct))
+                self._plot_dirty = True
+            if p.best:
+                try:
+                    self.best = Candidate.loads(p.best)
+                except RbError:
+                    pass
+            self._show()
+        else:
+            self.reload()
+
+    def _show(self) -> None:
+        row, h = self.row, self.handle
+        p = h.progress if (h is not None and self.active) else None
+        planned = p.planned if p else row.get("episodes_planned", 0)
+        done = p.episode if p else row.get("episodes_done", 0)
+        status = ("pausing" if h.stop_requested else "running") if (h and self.active) else row.get("status", "?")
+        if status == "running" and not self.active:
+            status = "interrupted"
+        self.query_one("#run-title", Static).update(
+            f"[b]run {self.run_id}[/]  {run_target(row) if row else ''}  status [b]{status}[/]"
+            f"  seed {row.get('seed', '?')}")
+        bar = self.query_one("#run-progress", ProgressBar)
+        bar.update(total=max(planned, 1), progress=done)
+        if p:
+            rate = p.episodes_per_s
+            eta = (planned - done) / rate if rate > 0 else None
+            self.query_one("#run-rate", Static).update(
+                f"{done}/{planned} episodes  {rate:.0f} ep/s  ETA {eta_text(eta)}")
+            hits = p.cache_hit_rate
+            corr, inc, dc, di, states = p.correct, p.incorrect, p.distinct_correct, p.distinct_incorrect, p.states
+            elapsed = p.elapsed
+        else:
+            self.query_one("#run-rate", Static).update(f"{done}/{planned} episodes")
+            asked = (row.get("cache_hits") or 0) + (row.get("cache_misses") or 0)
+            hits = (row.get("cache_hits") or 0) / asked if asked else 0.0
+            corr, inc = row.get("correct", 0), row.get("incorrect", 0)
+            dc, di, states = row.get("distinct_correct", 0), row.get("distinct_incorrect", 0), row.get("states", 0)
+            elapsed = row.get("seconds") or 0.0
+        self.query_one("#run-stats", Static).update(
+            f"oracle cache hit rate [b]{hits:.0%}[/]   episodes: [green]{corr} correct[/] / "
+            f"[red]{inc} incorrect[/]   distinct candidates: [green]{dc}[/] / [red]{di}[/]   "
+            f"states {states}   time {eta_text(elapsed)}")
+        best = self.query_one("#run-best", Static)
+        if self.best is None:
+            best.update("best candidate: none correct yet")
+        else:
+            cost = p.cost_text() if p else ""
+            best.update(f"[b]best candidate[/] {cost}\n" + pseudo(self.best))
+
+    def _redraw_plots(self) -> None:
+        if not self._plot_dirty or not self.is_current:
+            return
+        self._plot_dirty = False
+        eps = [pt[0] for pt in self.points] or [0]
+        states = [pt[1] for pt in self.points] or [0]
+        algs = [pt[2] for pt in self.points] or [0]
+        correct = [pt[3] for pt in self.points] or [0]
+        p1 = self.query_one("#plot-states", PlotextPlot)
+        p1.plt.clear_data()
+        p1.plt.title("Fig. 2: states explored")
+        p1.plt.xlabel("episode")
+        p1.plt.plot(eps, states, marker="braille")
+        p1.refresh()
+        p2 = self.query_one("#plot-algorithms", PlotextPlot)
+        p2.plt.clear_data()
+        p2.plt.title("Fig. 3: algorithms generated")
+        p2.plt.xlabel("episode")
+        p2.plt.plot(eps, algs, marker="braille", label="all")
+        p2.plt.plot(eps, correct, marker="braille", label="correct")
+        p2.refresh()
+
+    # ---- actions -------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        if self.active:
+            self.app.runs.pause(self.run_id)
+            self.notify(f"Pausing run {self.run_id} after the episode in flight.", title="Run")
+        else:
+            if self.row.get("status") == "finished":
+                self.notify(f"Run {self.run_id} is finished.", severity="warning")
+                return
+            try:
+                self.app.runs.resume(self.run_id)
+            except RbError as exc:
+                self.app.report_error(exc, "Run")
+                return
+        self._show()
+
+    def action_stop_run(self) -> None:
+        """End the run now: pause it, then run the optimisation episode and finish it."""
+        if self.row.get("status") == "finished" and not self.active:
+            return
+        h = self.handle
+        if self.active and h is not None:
+            h.finish_requested = True
+            self.app.runs.pause(self.run_id)
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        try:
+            self.app.runs.resume(self.run_id, finish=True)
+        except RbError as exc:
+            self.app.report_error(exc, "Run")
+
+    def run_ended(self, message) -> None:
+        pass
+
+    def action_edit_best(self) -> None:
+        if self.best is None:
+            self.notify("No correct candidate yet.", severity="warning")
+            return
+        self.app.edit_candidate(self.best, f"run {self.run_id}")
+
+    def action_step(self) -> None:
+        self.app.open_stepper(self.run_id)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def current_candidate(self):
+        return self.best
+
+    def current_run_csv(self):
+        from .runs import run_csv
+        store = self.app.store
+        return run_csv(store, self.run_id) if store else None

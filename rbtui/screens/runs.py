@@ -1,0 +1,282 @@
+"""Runs: every learning run in the store; start, open, resume, pause, delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Static
+
+from rbengine import metrics
+from rbengine.config import RunConfig
+from rbengine.errors import RbError
+
+from .dialogs import ConfirmScreen
+from .new_run import NewRunScreen
+
+COLUMNS = ("id", "target", "episodes", "status", "correct", "best cost", "last activity")
+
+
+def run_target(row: dict) -> str:
+    try:
+        cfg = json.loads(row["config"])
+    except (TypeError, ValueError):
+        return row.get("target") or "?"
+    n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
+    att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
+    return f"{row['target']}{att} N={n}"
+
+
+def cost_text(cost) -> str:
+    if not cost:
+        return "-"
+    m, s, d = cost[:3]
+    return f"{m} msgs/{s} steps/{d} to deliver"
+
+
+class RunsScreen(Screen):
+    HELP_TOPIC = "runs"
+    BINDINGS = [
+        Binding("s", "new_run", "New run", id="new-run"),
+        Binding("o", "open_run", "Open", id="open-run"),
+        Binding("r", "resume_run", "Resume", id="resume-run"),
+        Binding("p", "pause_run", "Pause", id="pause-run"),
+        Binding("d", "delete_run", "Delete", id="delete-run"),
+        Binding("t", "step_run", "Step", id="step-run"),
+        Binding("e", "edit_best", "Edit best", id="edit-best", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._costs: dict[str, tuple] = {}
+        self._dirty = False
+        self.rows: dict[int, dict] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="runs-buttons"):
+            yield Button("New run", id="btn-new", variant="success", compact=True)
+            yield Button("Open", id="btn-open", compact=True)
+            yield Button("Resume", id="btn-resume", compact=True)
+            yield Button("Pause", id="btn-pause", compact=True)
+            yield Button("Delete", id="btn-delete", variant="error", compact=True)
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="runs-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs-table", DataTable)
+        for c in COLUMNS:
+            table.add_column(c, key=c)
+        self.reload()
+        self.set_interval(0.5, self._refresh_if_dirty)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # ---- data -----------------------------------------------------------------
+    def _best_cost(self, row: dict):
+        h = row.get("best_hash")
+        if not h:
+            return None
+        if h not in self._costs:
+            store = self.app.store
+            cand = store.candidate(h) if store else None
+            if cand is None:
+                return None
+            try:
+                cfg = RunConfig.from_dict(json.loads(row["config"]))
+                self._costs[h] = metrics.cost(cand, cfg.n_value, cfg.f_value)
+            except (RbError, ValueError, TypeError):
+                return None
+        return self._costs[h]
+
+    def reload(self) -> None:
+        store = self.app.store
+        try:
+            rows = store.runs() if store else []
+        except RbError as exc:
+            self.app.report_error(exc, "Store")
+            rows = []
+        table = self.query_one("#runs-table", DataTable)
+        selected = self.selected_id()
+        table.clear()
+        self.rows = {}
+        for row in reversed(rows):
+            self.rows[row["id"]] = row
+            table.add_row(*self._cells(row), key=str(row["id"]))
+        if selected in self.rows:
+            table.move_cursor(row=table.get_row_index(str(selected)))
+        self._dirty = False
+        self._show_detail()
+
+    def _cells(self, row: dict) -> list[str]:
+        h = self.app.runs.handle_for(row["id"])
+        done, status, correct = row["episodes_done"], row["status"], row["distinct_correct"]
+        cost = cost_text(self._best_cost(row))
+        if h is not None and h.progress is not None and self.app.runs.is_active(row["id"]):
+            p = h.progress
+            done, correct = p.episode, p.distinct_correct
+            cost = p.cost_text()
+        if h is not None and self.app.runs.is_active(row["id"]):
+            status = "pausing" if h.stop_requested else "running"
+        elif status == "running":
+            status = "interrupted"  # left running by a process that is gone: resumable
+        style = {"running": "green", "paused": "yellow", "failed": "red", "interrupted": "yellow",
+                 "pausing": "yellow"}.get(status)
+        return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
+                f"[{style}]{status}[/]" if style else status, str(correct), cost,
+                (row.get("updated") or "").replace("T", " ")]
+
+    def _refresh_if_dirty(self) -> None:
+        if self._dirty:
+            self.reload()
+
+    def run_update(self, message) -> None:
+        self._dirty = True
+        if type(message).__name__ != "RunProgress":
+            self.reload()
+
+    def selected_id(self) -> int | None:
+        table = self.query_one("#runs-table", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key is not None and key.value is not None else None
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _show_detail(self) -> None:
+        rid = self.selected_id()
+        row = self.rows.get(rid)
+        detail = self.query_one("#runs-detail", Static)
+        if row is None:
+            detail.update("No runs yet: press s to start one.")
+            return
+        lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
+                 f"{row['distinct_correct']} correct / {row['distinct_incorrect']} incorrect candidates, "
+                 f"{row['states']} states"]
+        if row.get("message"):
+            lines.append(str(row["message"]))
+        store = self.app.store
+        best = store.candidate(row.get("result_hash") or row.get("best_hash")) if store else None
+        if best is not None:
+            lines.append("best: " + best.notation().replace("\n", "  |  "))
+        detail.update("\n".join(lines))
+
+    # ---- actions ----------------------------------------------------------------
+    @on(Button.Pressed, "#btn-new")
+    def action_new_run(self) -> None:
+        def started(cfg) -> None:
+            if cfg is None:
+                return
+            try:
+                self.app.runs.start(cfg)
+            except RbError as exc:
+                self.app.report_error(exc, "Run")
+                return
+            self.notify("Run started.", title="Run")
+        self.app.push_screen(NewRunScreen(), started)
+
+    @on(DataTable.RowSelected, "#runs-table")
+    @on(Button.Pressed, "#btn-open")
+    def action_open_run(self) -> None:
+        rid = self.selected_id()
+        if rid is not None:
+            self.app.open_run(rid)
+
+    @on(Button.Pressed, "#btn-resume")
+    def action_resume_run(self) -> None:
+        rid = self.selected_id()
+        if rid is None:
+            return
+        row = self.rows.get(rid, {})
+        if row.get("status") == "finished":
+            self.notify(f"Run {rid} is finished.", severity="warning")
+            return
+        try:
+            self.app.runs.resume(rid)
+        except RbError as exc:
+            self.app.report_error(exc, "Run")
+            return
+        self.reload()
+
+    @on(Button.Pressed, "#btn-pause")
+    def action_pause_run(self) -> None:
+        rid = self.selected_id()
+        if rid is not None and not self.app.runs.pause(rid):
+            self.notify(f"Run {rid} is not running here.", severity="warning")
+        self.reload()
+
+    @on(Button.Pressed, "#btn-delete")
+    def action_delete_run(self) -> None:
+        rid = self.selected_id()
+        if rid is None:
+            return
+        if self.app.runs.is_active(rid):
+            self.notify(f"Pause run {rid} before deleting it.", severity="warning")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.app.store.delete_run(rid)
+            except RbError as exc:
+                self.app.report_error(exc, "Store")
+            self.reload()
+        self.app.push_screen(ConfirmScreen(f"Delete run {rid} and its history? This cannot be undone."),
+                             answer)
+
+    def action_step_run(self) -> None:
+        rid = self.selected_id()
+        if rid is not None:
+            self.app.open_stepper(rid)
+
+    def action_edit_best(self) -> None:
+        rid = self.selected_id()
+        row = self.rows.get(rid)
+        store = self.app.store
+        best = store.candidate(row.get("result_hash") or row.get("best_hash")) if (row and store) else None
+        if best is None:
+            self.notify("This run has no correct candidate yet.", severity="warning")
+            return
+        self.app.edit_candidate(best, f"run {rid}")
+
+    # ---- exports ----------------------------------------------------------------------
+    def current_candidate(self):
+        rid = self.selected_id()
+        row = self.rows.get(rid)
+        store = self.app.store
+        return store.candidate(row.get("result_hash") or row.get("best_hash")) if (row and store) else None
+
+    def current_run_csv(self):
+        rid = self.selected_id()
+        return run_csv(self.app.store, rid) if rid is not None and self.app.store else None
+
+    def palette_commands(self):
+        yield ("Runs: start a new run", self.action_new_run, "")
+        for rid, row in self.rows.items():
+            yield (f"Open run {rid} ({run_target(row)}, {row['status']})",
+                   lambda r=rid: self.app.open_run(r), "Live view of the run")
+
+
+def run_csv(store, run_id: int) -> tuple[str, str]:
+    """(CSV text, file name): one line per episode of the run."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["episode", "candidate_hash", "correct", "cached", "accumulated", "bonus",
+                "states", "seconds"])
+    for e in store.episodes(run_id):
+        w.writerow([e["episode"], e["candidate_hash"], e["correct"], e["cached"], e["accumulated"],
+                    e["bonus"], e["states"], e["seconds"]])
+    return out.getvalue(), f"run-{run_id}.csv"
