@@ -37,8 +37,8 @@ class VerdictScreen(Screen):
     BINDINGS = [
         Binding("n", "step(1)", "Next step", id="next-step"),
         Binding("p", "step(-1)", "Prev step", id="prev-step"),
-        Binding("home", "first_step", "First", id="first-step", show=False),
-        Binding("end", "last_step", "Last", id="last-step", show=False),
+        Binding("home", "first_step", "First", id="first-step", show=False, priority=True),
+        Binding("end", "last_step", "Last", id="last-step", show=False, priority=True),
         Binding("e", "edit", "Edit candidate", id="edit-candidate"),
         Binding("v", "show_tab('tab-promela')", "PROMELA", id="show-promela"),
         Binding("c", "show_tab('tab-cx')", "Counterexample", id="show-counterexample"),
@@ -107,6 +107,7 @@ class VerdictScreen(Screen):
         if index is not None:
             table.move_cursor(row=index)
         self.show_check(index)
+        self.query_one("#steps", DataTable).focus()
 
     def show_check(self, index: int | None) -> None:
         self.check_index = index
@@ -217,6 +218,8 @@ class VerdictScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#verdict-tabs", TabbedContent).active = tab
+        # focus inside the pane, or the pane of the focused widget comes back
+        self.query_one("#promela-scroll" if tab == "tab-promela" else "#steps").focus()
 
     def palette_commands(self):
         yield ("Verdict: edit this candidate in the Composer", self.action_edit, "")

@@ -72,10 +72,8 @@ def build_chart(cx: Counterexample) -> Chart:
 
     header1, header2 = Text(" " * GUTTER), Text(" " * GUTTER)
     for p in range(n):
-        name = f"p{p}"
+        name = "p0 (bcast)" if p == 0 else f"p{p}"
         role = "Byzantine" if p in byz else "crash-prone" if p in crashy else "correct"
-        if p == 0:
-            role = "bcast " + role
         style = "bold red" if p in byz else "bold yellow" if p in crashy else "bold"
         header1.append(name.center(COL), style)
         header2.append(role[:COL - 1].center(COL), "dim")
