@@ -146,6 +146,8 @@ class StepperScreen(Screen):
 
     def on_unmount(self) -> None:
         self._cancel.set()
+        if not self._busy:
+            self.detach()
 
     # ---- stepping -----------------------------------------------------------------
     def _ready(self) -> bool:

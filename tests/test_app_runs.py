@@ -1,0 +1,139 @@
+"""Runs and the live Run view against a real temporary store: start a run from
+the form, see its progress move, pause and resume it, quit during it and find
+it resumable, delete a run."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, ProgressBar, Select
+
+from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
+from rbengine.store import Store
+from rbtui.screens.run import RunScreen
+from rbtui.screens.runs import RunsScreen
+
+
+def status(db, run_id=1) -> str:
+    with Store(db) as st:
+        return st.run(run_id)["status"]
+
+
+async def start_run(app, pilot, episodes=200_000, target="crash"):
+    await pilot.press("s")
+    form = app.screen
+    form.query_one("#run-target", Select).value = target
+    form.query_one("#run-episodes", Input).value = str(episodes)
+    form.query_one("#run-seed", Input).value = "7"
+    await pilot.click("#run-start")
+    await wait_until(pilot, lambda: app.runs.active() and app.runs.active()[0].run_id is not None,
+                     what="the run to start")
+    return app.runs.active()[0]
+
+
+def test_start_run_see_progress_pause_resume(tmp_path):
+    db = tmp_path / "store.sqlite"
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            assert isinstance(app.screen, RunsScreen)
+            handle = await start_run(app, pilot)
+            await wait_until(pilot, lambda: handle.progress is not None and handle.progress.episode > 0,
+                             what="progress")
+            first = handle.progress.episode
+            send_key(app, "o")  # the live view
+            await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), what="the run view")
+            live = app.screen
+            await wait_until(pilot, lambda: handle.progress.episode > first + 20, what="more episodes")
+            bar = live.query_one("#run-progress", ProgressBar)
+            await wait_until(pilot, lambda: (bar.progress or 0) > first, what="the progress bar")
+            assert "ep/s" in str(live.query_one("#run-rate").render())
+            assert len(live.points) >= 2  # the plots have data
+            # pause (space), it checkpoints and says paused
+            send_key(app, "space")
+            await wait_until(pilot, lambda: not app.runs.active(), what="the pause")
+            assert status(db) == "paused"
+            paused_at = handle.progress.episode
+            # resume (space again) and see it move on
+            send_key(app, "space")
+            await wait_until(pilot, lambda: app.runs.is_active(1), what="the resume")
+            h2 = app.runs.handle_for(1)
+            await wait_until(pilot, lambda: h2.progress is not None and h2.progress.episode > paused_at,
+                             what="progress after resuming")
+            send_key(app, "space")
+            await wait_until(pilot, lambda: not app.runs.active(), what="the second pause")
+            assert app.errors() == []
+    run(scenario())
+
+
+def test_quit_during_a_run_checkpoints_it_and_it_is_resumable(tmp_path):
+    db = tmp_path / "store.sqlite"
+
+    async def first_session():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            handle = await start_run(app, pilot)
+            await wait_until(pilot, lambda: handle.progress is not None, what="progress")
+            send_key(app, "ctrl+q")
+            await wait_until(pilot, lambda: not app.is_running, what="the app to quit")
+
+    async def second_session():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.screen.query_one("#runs-table", DataTable)
+            assert table.row_count == 1
+            assert "paused" in str(table.get_row_at(0)[3])
+            await pilot.press("r")
+            await wait_until(pilot, lambda: app.runs.is_active(1), what="the resume")
+            await wait_until(pilot, lambda: app.runs.handle_for(1).progress is not None, what="progress")
+            send_key(app, "p")
+            await wait_until(pilot, lambda: not app.runs.active(), what="the pause")
+
+    run(first_session())
+    assert status(db) == "paused"
+    with Store(db) as st:
+        done = st.run(1)["episodes_done"]
+    assert done > 0
+    run(second_session())
+    with Store(db) as st:
+        assert st.run(1)["episodes_done"] > done
+
+
+def test_stop_finishes_and_delete_asks_first(tmp_path):
+    db = tmp_path / "store.sqlite"
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            handle = await start_run(app, pilot)
+            await wait_until(pilot, lambda: handle.progress is not None, what="progress")
+            send_key(app, "o")
+            await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), what="the run view")
+            send_key(app, "x")  # stop: pause, then the optimisation episode, then finished
+            await wait_until(pilot, lambda: status(db) == "finished" and not app.runs.active(),
+                             what="the run to finish")
+            await pilot.press("escape")
+            assert isinstance(app.screen, RunsScreen)
+            await pilot.press("d")
+            await pilot.press("n")  # no: nothing deleted
+            assert app.screen.query_one("#runs-table", DataTable).row_count == 1
+            await pilot.press("d")
+            await pilot.press("y")
+            await pilot.pause()
+            assert app.screen.query_one("#runs-table", DataTable).row_count == 0
+            with Store(db) as st:
+                assert st.runs() == []
+    run(scenario())
+
+
+def test_bad_store_is_reported_and_the_app_stays_up(tmp_path):
+    db = tmp_path / "store.sqlite"
+    db.write_text("this is not a database")
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert any("not an SQLite file" in e for e in app.errors())
+            await pilot.press("f3")
+            assert app.current_mode == "composer"
+    run(scenario())
