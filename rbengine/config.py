@@ -184,6 +184,7 @@ class RunConfig:
     alpha: float = 0.1
     gamma: float = 1.0
     ucb_c: float = 2.0
+    update_order: str = "backward"  # or "forward" (see rbengine.episode)
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     checkpoint_every: int = 1
@@ -232,6 +233,8 @@ class RunConfig:
             raise ConfigError("gamma must be in [0, 1]")
         if self.ucb_c < 0:
             raise ConfigError("ucb_c must be 0 or more")
+        if self.update_order not in ("backward", "forward"):
+            raise ConfigError("update_order must be backward or forward")
         if self.checkpoint_every < 1:
             raise ConfigError("checkpoint_every must be 1 or more")
         if self.seed is not None and not 0 <= self.seed < 2**63:

@@ -3,15 +3,19 @@
 Two development phases, RB-Broadcast then receive, each a loop of (1) heuristic
 analysis, (2) action selection by the policy, (3) runtime reward, (4) learning
 update, ended by STOP. Then the oracle validates the candidate and the bonus
-updates the last choice. Each choice is yielded as a Decision, the end as an
+rewards the last choice. Each choice is yielded as a Decision, the end as an
 Outcome, so a user interface can step through an episode exactly as a headless
 run performs it.
 
 An episode is atomic: the Q values, visit counts and run statistics change only
-when it completes (the updates it shows are applied at the end, in order, which
-gives exactly the values of applying them step by step, since an episode never
-visits a state twice). An episode abandoned half-way (a cancelled verification,
+when it completes, and an episode abandoned half-way (a cancelled verification,
 a stepper closed) leaves the learner, its random generator included, as it was.
+The Q-learning updates of the episode's transitions are applied then, by
+default from the last choice back to the first (``update_order="backward"``):
+the same updates, ordered so that the bonus reaches every choice of the
+episode at once instead of one step per later visit. ``"forward"`` applies
+them in the order of the choices, which gives exactly the values of updating
+at each step (an episode never visits a state twice).
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ class Decision:
     scores: list[float]  # UCB score (greedy: the Q value) per allowed action
     choice: Action
     reward: float  # runtime reward of the choice
-    update: QUpdate | None  # None for the last STOP: its update is the Outcome's
     greedy: bool = False
 
     @property
@@ -62,7 +65,7 @@ class Outcome:
     cached: bool
     accumulated: float  # sum of the runtime rewards
     bonus: float
-    update: QUpdate | None
+    updates: list[QUpdate]  # in the order applied (empty for the optimisation episode)
     states_explored: int
     seconds: float
     decisions: int
@@ -75,6 +78,24 @@ class Outcome:
     def correct(self) -> bool | None:
         return None if self.verdict is None else self.verdict.correct
 
+    @property
+    def update(self) -> QUpdate | None:
+        """The update of the last choice, the one that carries the bonus."""
+        for u in self.updates:
+            if u.bonus:
+                return u
+        return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One choice as the learning update needs it."""
+
+    state: State
+    action: int
+    reward: float  # runtime reward (the bonus is added to the last one)
+    next: State
+    next_allowed: tuple[int, ...]  # empty after the last STOP
 
 def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
     scores = ucb_scores(learner.qt, state, allowed, learner.config.ucb_c)
@@ -112,14 +133,14 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
         state = State()
         filt = heur.filter(state, dead)
         if not filt.allowed:
-            out = Outcome(episode_no, None, None, False, 0.0, 0.0, None, len(qt),
+            out = Outcome(episode_no, None, None, False, 0.0, 0.0, [], len(qt),
                           time.perf_counter() - t0, 0, greedy, exhausted=True)
             committed = True
             yield out
             return
         sent: set[int] = set()
         accumulated = 0.0
-        pending: list[tuple[State, int, QUpdate | None]] = []
+        pending: list[Transition] = []
         step = 0
         while True:
             # (2) action selection, skipping choices that turn out to lead to a dead end
@@ -144,13 +165,6 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
             accumulated += r
             if action.is_send:
                 sent.add(action.send_type)
-            # (4) learning update (applied when the episode completes)
-            upd = None
-            if nxt.phase != DONE and not greedy:
-                nm = qt.max_value(nxt, nxt_filt.allowed)
-                old = qt.value(state, choice)
-                target = r + cfg.gamma * nm
-                upd = QUpdate(state, choice, r, nm, target, old, old + cfg.alpha * (target - old))
             step += 1
             yield Decision(
                 episode_no, step, PHASES[state.phase], state, state.candidate(acts),
@@ -158,8 +172,10 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
                 {k: [acts[a] for a in v] for k, v in filt.removed.items()},
                 [qt.value(state, a) for a in filt.allowed],
                 [qt.visits(state, a) for a in filt.allowed],
-                scores, action, r, upd, greedy)
-            pending.append((state, choice, upd))
+                scores, action, r, greedy)
+            # (4) learning update: recorded now, applied when the episode completes
+            pending.append(Transition(state, choice, r, nxt,
+                                      tuple(nxt_filt.allowed) if nxt_filt else ()))
             if nxt.phase == DONE:
                 break
             state, filt = nxt, nxt_filt
@@ -168,19 +184,10 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
         h = cand.content_hash()
         verdict, cached = learner.cache.verify(cand, cancel=cancel, use_cache=not greedy, h=h)
         bonus = rw.bonus(cfg.rewards, verdict.correct, accumulated)
-        last_state, last_choice, _ = pending[-1]
-        last_upd = None
-        if not greedy:
-            old = qt.value(last_state, last_choice)
-            r_last = rw.runtime(cfg.rewards, acts[last_choice], "receive", sent)
-            target = r_last + bonus
-            last_upd = QUpdate(last_state, last_choice, r_last + bonus, 0.0, target, old,
-                               old + cfg.alpha * (target - old))
-            pending[-1] = (last_state, last_choice, last_upd)
-        out = Outcome(episode_no, cand, verdict, cached, accumulated, bonus, last_upd, len(qt),
+        out = Outcome(episode_no, cand, verdict, cached, accumulated, bonus, [], len(qt),
                       0.0, step, greedy, candidate_hash=h)
         if not greedy:
-            learner.commit(pending, nxt, out)
+            learner.commit(pending, out)
         out.states_explored = len(qt)
         out.seconds = time.perf_counter() - t0
         committed = True

@@ -93,14 +93,23 @@ class Learner:
             self.new_candidates[out.candidate_hash] = out.candidate
         return out
 
-    def commit(self, pending, final_state: State, out: Outcome) -> None:
-        """Apply a completed episode: Q updates and visits in order, verdict, GH9."""
-        qt = self.qt
-        for state, choice, upd in pending:
-            qt.visit(state, choice)
-            row = qt.table[state.key]
-            row[choice][0] = upd.new
-            qt.dirty.add((state.key, choice))
+    def commit(self, pending, out: Outcome) -> None:
+        """Apply a completed episode: visits, Q updates, verdict, GH9."""
+        qt, cfg = self.qt, self.config
+        for t in pending:
+            qt.visit(t.state, t.action)
+        last = len(pending) - 1
+        order = range(last, -1, -1) if cfg.update_order == "backward" else range(last + 1)
+        for k in order:
+            t = pending[k]
+            if k == last:
+                out.updates.append(qt.update(t.state, t.action, t.reward, 0.0, cfg.alpha,
+                                             cfg.gamma, bonus=out.bonus))
+            else:
+                out.updates.append(qt.update(t.state, t.action, t.reward,
+                                             qt.max_value(t.next, t.next_allowed),
+                                             cfg.alpha, cfg.gamma))
+        final_state = pending[-1].next
         self.episodes_done = out.episode
         cand = out.candidate
         h = out.candidate_hash

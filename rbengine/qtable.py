@@ -16,15 +16,17 @@ from .state import State, action_text
 
 @dataclass(frozen=True)
 class QUpdate:
-    """One Q-learning update, kept for display: Q <- Q + alpha*(target - Q)."""
+    """One Q-learning update, kept for display: Q <- Q + alpha*(target - Q),
+    target = reward + bonus + gamma * next_max."""
 
     state: State
     action: int
-    reward: float
+    reward: float  # runtime reward
     next_max: float
     target: float
     old: float
     new: float
+    bonus: float = 0.0  # the verdict's bonus, on the last choice only
 
 
 class QTable:
@@ -72,15 +74,15 @@ class QTable:
         self.dirty.add((state.key, action))
 
     def update(self, state: State, action: int, reward: float, next_max: float,
-               alpha: float, gamma: float) -> QUpdate:
+               alpha: float, gamma: float, bonus: float = 0.0) -> QUpdate:
         """Q-learning: Q(s,a) += alpha * (r + gamma * max_a' Q(s',a') - Q(s,a))."""
         row = self.table.setdefault(state.key, {})
         cell = row.setdefault(action, [0.0, 0])
         old = cell[0]
-        target = reward + gamma * next_max
+        target = reward + bonus + gamma * next_max
         cell[0] = old + alpha * (target - old)
         self.dirty.add((state.key, action))
-        return QUpdate(state, action, reward, next_max, target, old, cell[0])
+        return QUpdate(state, action, reward, next_max, target, old, cell[0], bonus)
 
     # ---- persistence ----------------------------------------------------
     def set(self, state: State, action: int, q: float, visits: int) -> None:

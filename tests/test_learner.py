@@ -239,13 +239,29 @@ def test_episode_yields_decisions_then_an_outcome():
         assert len(d.allowed) == len(d.q) == len(d.visits) == len(d.scores)
         assert d.choice in d.allowed
         assert sum(len(v) for v in d.removed.values()) + len(d.allowed) == 64
-    assert ds[0].update is not None and ds[-1].update is None
     assert out.update is not None and out.candidate is not None and out.verdict is not None
     assert out.accumulated == pytest.approx(sum(d.reward for d in ds))
     want = 100 + out.accumulated if out.verdict.correct else -1
     assert out.bonus == pytest.approx(want)
     assert out.update.target == pytest.approx(ds[-1].reward + out.bonus)
-    assert L.episodes_done == 1 and L.qt.value(ds[0].state, L.index[ds[0].choice]) == ds[0].update.new
+    # one update per choice, from the last back to the first
+    assert [u.state for u in out.updates] == [d.state for d in reversed(ds)]
+    assert out.updates[0] is out.update and out.updates[0].bonus == out.bonus
+    first = out.updates[-1]
+    assert first.target == pytest.approx(ds[0].reward + first.next_max)
+    assert L.episodes_done == 1 and L.qt.value(ds[0].state, L.index[ds[0].choice]) == first.new
+    assert L.qt.visits(ds[0].state, L.index[ds[0].choice]) == 1
+
+
+def test_forward_updates_equal_updates_at_each_step():
+    L = Learner(RunConfig(target="none", seed=4, episodes=50, update_order="forward"))
+    for _ in range(30):
+        L.run_episode()
+    items = list(L.episode())
+    ds, out = items[:-1], items[-1]
+    assert [u.state for u in out.updates] == [d.state for d in ds]
+    for d, u in zip(ds, out.updates):
+        assert u.old == d.q[d.choice_position]  # nothing changed it earlier in the episode
 
 
 def test_an_abandoned_episode_changes_nothing():
