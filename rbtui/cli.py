@@ -22,6 +22,10 @@ COMMANDS: tuple[str, ...] = (
     "verify",
     "promela",
     "show_candidate",
+    "run",
+    "runs",
+    "show",
+    "export",
 )
 
 PROG = "rbtui"

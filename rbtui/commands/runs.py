@@ -1,0 +1,53 @@
+"""``rbtui runs``: the runs recorded in the store, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rbengine.report import run_report
+from rbengine.store import Store
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "runs", help="list the learning runs in the store",
+        description="List the learning runs recorded in the store.")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of runs (id, status, episodes, counts, candidates)")
+    p.set_defaults(handler=run)
+    return p
+
+
+def _cost(entry: dict | None) -> str:
+    if entry is None:
+        return "-"
+    m = entry["metrics"]
+    return f"{m['messages_n']}/{m['steps']}/{m['to_deliver_n']}"
+
+
+def table(reports: list[dict]) -> str:
+    head = ("ID", "NAME", "STATUS", "TARGET", "N", "EPISODES", "CORRECT", "INCORRECT",
+            "CACHE", "RESULT m/s/d", "TIME")
+    rows = [head]
+    for r in reports:
+        rows.append((str(r["id"]), r["name"] or "-", r["status"], r["target"], str(r["n"]),
+                     f"{r['episodes']['done']}/{r['episodes']['planned']}",
+                     str(r["correct"]), str(r["incorrect"]),
+                     f"{100 * r['cache']['hit_rate']:.0f}%", _cost(r["result"]),
+                     f"{r['seconds']:.0f}s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    with Store(getattr(args, "db", None), readonly=True) as store:
+        reports = [run_report(store, r["id"]) for r in store.runs()]
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    elif not reports:
+        print("no runs yet (start one with: rbtui run --target crash)")
+    else:
+        print(table(reports))
+        print("RESULT m/s/d: messages sent / communication steps / messages to deliver, at the run's N")
+    return 0

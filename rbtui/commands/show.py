@@ -1,0 +1,71 @@
+"""``rbtui show RUN``: a run's configuration, counts and candidates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rbengine import metrics
+from rbengine.candidate import Candidate
+from rbengine.notation import pseudo
+from rbengine.report import run_report
+from rbengine.store import Store
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "show", help="show a learning run: configuration, metrics, best candidate",
+        description="Show a run recorded in the store: its configuration, progress, and its "
+                    "result and most efficient correct candidate in the paper's notation.")
+    p.add_argument("run", metavar="RUN", help="run id or name")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
+    return p
+
+
+def _section(title: str, entry: dict | None, n: int, f: int) -> list[str]:
+    if entry is None:
+        return [f"{title}: none"]
+    c = Candidate.from_json(entry["candidate"])
+    verdict = entry["verdict"]["summary"] if entry["verdict"] else "not verified"
+    return [f"{title} ({verdict}):", pseudo(c), metrics.text(c, n, f)]
+
+
+def run(args: argparse.Namespace) -> int:
+    with Store(getattr(args, "db", None), readonly=True) as store:
+        r = run_report(store, args.run, full=True)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 0
+    cfg = r["config"]
+    h = cfg["heuristics"]
+    off = [k for k, v in h.items() if not v["on"]]
+    lines = [
+        f"run {r['id']}" + (f" ({r['name']})" if r["name"] else "") + f": {r['status']}"
+        + (f" - {r['message']}" if r["message"] else ""),
+        f"target {r['target']}, N={r['n']}, F={r['f']}"
+        + (f", attacker {r['attacker']}" if r["target"] == "byzantine" else "")
+        + f", vocabulary {cfg['vocabulary'] if isinstance(cfg['vocabulary'], str) else 'custom'}"
+        + f", backend {r['backend']}",
+        f"seed {r['seed']}, alpha {cfg['alpha']}, gamma {cfg['gamma']}, UCB c {cfg['ucb_c']}, "
+        f"heuristics: " + ("all on" if not off else "off: " + ", ".join(off))
+        + f" (GH6 {h['GH6']['min']}..{h['GH6']['max']}, GH10 {h['GH10']['max_types']} types)",
+        f"episodes {r['episodes']['done']}/{r['episodes']['planned']} in {r['seconds']:.1f} s; "
+        f"correct {r['correct']}, incorrect {r['incorrect']} "
+        f"({r['candidates']['correct']}/{r['candidates']['incorrect']} distinct candidates); "
+        f"{r['states']} states; cache hit rate {100 * r['cache']['hit_rate']:.0f}%",
+    ]
+    fc = r.get("first_correct")
+    if fc:
+        lines.append(f"first correct candidate: episode {fc['episode']}, after {fc['states']} "
+                     f"states and {fc['candidates']} candidates")
+    lines.append("")
+    lines += _section("result", r["result"], r["n"], r["f"])
+    if r["final"] and (r["result"] is None or r["final"]["hash"] != r["result"]["hash"]):
+        lines.append("")
+        lines += _section("optimisation episode", r["final"], r["n"], r["f"])
+    if r["best"] and (r["result"] is None or r["best"]["hash"] != r["result"]["hash"]):
+        lines.append("")
+        lines += _section("most efficient correct candidate seen", r["best"], r["n"], r["f"])
+    print("\n".join(lines))
+    return 0

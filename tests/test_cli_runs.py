@@ -1,0 +1,159 @@
+"""rbtui run / runs / show / export, for real in subprocesses on real stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rbengine.candidate import Candidate
+from rbengine.oracle import verify
+from rbengine.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    return subprocess.run([sys.executable, "-m", "rbtui.cli", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=timeout)
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    p = tmp_path_factory.mktemp("cli") / "runs.sqlite"
+    r = cli("run", "--target", "none", "--episodes", "150", "--seed", "3", "--name", "first",
+            "--db", str(p), "--json")
+    assert r.returncode == 0, r.stderr
+    return p, json.loads(r.stdout)
+
+
+CANDIDATE_KEYS = {"hash", "candidate", "notation", "verdict", "metrics"}
+
+
+def check_report(rep: dict) -> None:
+    assert {"id", "name", "status", "target", "n", "f", "seed", "episodes", "correct",
+            "incorrect", "candidates", "cache", "best", "final", "result"} <= set(rep)
+    assert set(rep["episodes"]) == {"done", "planned"}
+    assert {"hits", "misses", "hit_rate"} <= set(rep["cache"])
+    for k in ("best", "final", "result"):
+        if rep[k] is not None:
+            assert set(rep[k]) >= CANDIDATE_KEYS
+            Candidate.from_json(rep[k]["candidate"])  # SEMANTICS §6 format
+            assert rep[k]["candidate"]["broadcast"][-1][0] == "stop"
+            assert {"messages_n", "steps", "to_deliver_n"} <= set(rep[k]["metrics"])
+
+
+def test_run_json(store):
+    _p, rep = store
+    check_report(rep)
+    assert rep["status"] == "finished" and rep["episodes"] == {"done": 150, "planned": 150}
+    assert rep["correct"] + rep["incorrect"] == 150 and rep["name"] == "first"
+    assert rep["result"]["verdict"]["correct"] is True
+    assert verify(Candidate.from_json(rep["result"]["candidate"]), target="none", n=3,
+                  backend="builtin").correct
+
+
+def test_runs_and_show_json(store):
+    p, rep = store
+    r = cli("runs", "--json", "--db", str(p))
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)
+    assert isinstance(runs, list) and runs[0]["id"] == rep["id"]
+    check_report(runs[0])
+    r = cli("show", "first", "--json", "--db", str(p))
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    check_report(shown)
+    assert shown["config"]["seed"] == 3 and shown["config"]["target"] == "none"
+    assert shown["first_correct"]["episode"] >= 1
+    table = cli("runs", "--db", str(p))
+    assert table.returncode == 0 and "finished" in table.stdout and "first" in table.stdout
+    text = cli("show", str(rep["id"]), "--db", str(p))
+    assert text.returncode == 0 and "when RB-Broadcast(m) do:" in text.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "pseudo", "latex", "promela"])
+def test_export(store, fmt):
+    p, rep = store
+    r = cli("export", str(rep["id"]), "--format", fmt, "--db", str(p))
+    assert r.returncode == 0, r.stderr
+    if fmt == "json":
+        assert Candidate.loads(r.stdout) == Candidate.from_json(rep["result"]["candidate"])
+    elif fmt == "pseudo":
+        assert "when receive(m) do:" in r.stdout
+    elif fmt == "latex":
+        assert r.stdout.startswith("\\begin{algorithm}")
+    else:
+        assert "proctype" in r.stdout or "init" in r.stdout
+
+
+def test_errors_are_one_line_and_leave_the_store_alone(store, tmp_path):
+    p, _rep = store
+    before = digest(p)
+    for args in (["show", "99"], ["export", "nope"], ["run", "--resume", "1"],
+                 ["run", "--resume", "1", "--seed", "4"], ["run", "--episodes", "5"]):
+        r = cli(*args, "--db", str(p))
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("rbtui: error:")
+    assert digest(p) == before
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 100)
+    snap = digest(bad)
+    for args in (["runs"], ["run", "--target", "none", "--episodes", "3"]):
+        r = cli(*args, "--db", str(bad))
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert digest(bad) == snap
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("target = 'none'\nepisodes = 'many'\n")
+    r = cli("run", "--config", str(cfg), "--db", str(tmp_path / "x.sqlite"))
+    assert r.returncode == 2 and "episodes" in r.stderr
+
+
+def test_ctrl_c_pauses_and_resume_finishes(tmp_path):
+    p = tmp_path / "s.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "rbtui.cli", "run", "--target", "crash",
+                             "--episodes", "100000", "--seed", "5", "--db", str(p)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.time() + 60
+        done = 0
+        while time.time() < deadline and done < 30:
+            time.sleep(0.1)
+            try:
+                with Store(p, readonly=True) as s:
+                    rows = s.runs()
+                done = rows[0]["episodes_done"] if rows else 0
+            except Exception:
+                continue
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "paused" in err and "rbtui run --resume 1 --db" in err
+    assert "run 1:" in err  # progress lines (stderr is not a terminal)
+    with Store(p, readonly=True) as s:
+        row = s.run(1)
+        assert row["status"] == "paused"
+        paused_at = row["episodes_done"]
+    assert 30 <= paused_at < 100000
+    r = cli("run", "--resume", "1", "--episodes", str(paused_at + 40), "--db", str(p), "--json")
+    assert r.returncode in (0, 1), r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["status"] == "finished" and rep["episodes"]["done"] == paused_at + 40
