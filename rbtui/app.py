@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerCancelled
 
 from rbengine.candidate import Candidate
 from rbengine.errors import RbError
@@ -191,7 +192,10 @@ class RbtuiApp(App):
         stepper = self._stepper()
         if stepper is not None:
             stepper.action_cancel()
-            await self.workers.wait_for_complete([w for w in self.workers if w.group == "stepper"])
+            try:
+                await self.workers.wait_for_complete([w for w in self.workers if w.group == "stepper"])
+            except WorkerCancelled:
+                pass
             stepper.detach()
         active = self.runs.active()
         if active:

@@ -1,0 +1,65 @@
+"""Smoke test of the real `rbtui` command in a real terminal (tmux): it starts,
+draws the Runs screen, switches screens, opens help, and quits cleanly."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def rbtui_command() -> str:
+    exe = shutil.which("rbtui")
+    if exe:
+        return shlex.quote(exe)
+    return f"{shlex.quote(sys.executable)} -c 'from rbtui.cli import main; raise SystemExit(main())'"
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.base = ["tmux", "-L", socket]
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run(self.base + list(args), capture_output=True, text=True,
+                              timeout=10).stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "smoke")
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        t0 = time.monotonic()
+        while True:
+            shot = self.screen()
+            if text in shot:
+                return shot
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"{text!r} did not appear; the screen was:\n{shot}")
+            time.sleep(0.1)
+
+
+def test_rbtui_starts_switches_screens_and_quits(tmp_path):
+    db = tmp_path / "store.sqlite"
+    tmux = Tmux(f"rbtui-smoke-{tmp_path.name}")
+    command = f"{rbtui_command()} --db {shlex.quote(str(db))}; echo EXITED $?; sleep 30"
+    tmux("new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", command)
+    try:
+        shot = tmux.wait_for("No runs yet")
+        assert "rbtui" in shot and "New run" in shot
+        tmux("send-keys", "-t", "smoke", "F3")
+        tmux.wait_for("RB-Broadcast handler")
+        tmux("send-keys", "-t", "smoke", "F1")
+        tmux.wait_for("Build a candidate Reliable Broadcast algorithm by hand")
+        tmux("send-keys", "-t", "smoke", "Escape")
+        tmux("send-keys", "-t", "smoke", "F5")
+        tmux.wait_for("No verdict yet")
+        tmux("send-keys", "-t", "smoke", "C-q")
+        tmux.wait_for("EXITED 0")
+        assert db.exists()
+    finally:
+        tmux("kill-server")
