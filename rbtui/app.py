@@ -96,6 +96,7 @@ class RbtuiApp(App):
         self.runs = RunManager(self)
         self._store = None
         self.pending_stepper_run: int | None = None
+        self.stepper_screen: StepperScreen | None = None  # set when the Stepper is mounted
         self.verdict_view: VerdictView | None = None
         self.pending_candidate: tuple[Candidate, str] | None = None
         self._verdict_version = 0
@@ -180,12 +181,13 @@ class RbtuiApp(App):
         else:
             self.pending_stepper_run = run_id
 
+    def stepper_run_id(self) -> int | None:
+        """The run the Stepper holds open, if any."""
+        stepper = self._stepper()
+        return stepper.run_id if stepper is not None and stepper.run is not None else None
+
     def _stepper(self) -> StepperScreen | None:
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, StepperScreen):
-                    return screen
-        return None
+        return self.stepper_screen
 
     async def action_quit(self) -> None:
         """Quit; running runs pause after their episode in flight (checkpointed)."""

@@ -75,6 +75,9 @@ class RunManager:
     def resume(self, run_id: int, episodes: int | None = None, finish: bool = False) -> RunHandle:
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
+        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        if holder == run_id:
+            raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
         old = self.handle_for(run_id)
         h = RunHandle(next(self._keys), run_id=run_id, series=list(old.series) if old else [])
         if old is not None:

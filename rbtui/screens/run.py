@@ -216,9 +216,6 @@ class RunScreen(Screen):
         except RbError as exc:
             self.app.report_error(exc, "Run")
 
-    def run_ended(self, message) -> None:
-        pass
-
     def action_edit_best(self) -> None:
         if self.best is None:
             self.notify("No correct candidate yet.", severity="warning")

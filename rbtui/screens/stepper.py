@@ -77,6 +77,7 @@ class StepperScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.stepper_screen = self
         self.query_one("#allowed", DataTable).add_columns(" ", "action", "Q", "visits", "UCB")
         self.query_one("#removed", DataTable).add_columns("heuristic", "removed actions")
         self._show_title()
