@@ -19,6 +19,7 @@ from textual.worker import WorkerCancelled
 
 from rbengine.candidate import Candidate
 from rbengine.errors import RbError
+from rbengine.store import Store, default_path
 
 from .messages import RunEnded, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
@@ -34,21 +35,8 @@ BACKEND_MODULES = {"builtin": "rbengine.oracle.builtin", "spin": "rbengine.oracl
                    "reference": "rbengine.oracle.reference"}
 
 
-def default_db_path() -> Path:
-    """The store in the user data dir (rbengine.store decides when it exists)."""
-    try:
-        from rbengine import store
-        fn = getattr(store, "default_path", None) or getattr(store, "default_db_path", None)
-        if fn is not None:
-            return Path(fn())
-    except ImportError:
-        pass
-    import platformdirs
-    return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
-
-
 def available_backends() -> list[str]:
-    """Backends whose module is present, the default first."""
+    """Backends whose module is present."""
     names = [b for b, mod in BACKEND_MODULES.items() if importlib.util.find_spec(mod) is not None]
     return names or ["reference"]
 
@@ -91,10 +79,11 @@ class RbtuiApp(App):
 
     def __init__(self, db_path: str | Path | None = None, *, start: str | None = None) -> None:
         super().__init__()
-        self.db_path = Path(db_path) if db_path else default_db_path()
+        self.db_path = Path(db_path) if db_path else default_path()
         self.start_mode = start
         self.runs = RunManager(self)
-        self._store = None
+        self._store: Store | None = None
+        self._store_failed = False
         self.pending_stepper_run: int | None = None
         self.stepper_screen: StepperScreen | None = None  # set when the Stepper is mounted
         self.verdict_view: VerdictView | None = None
@@ -107,9 +96,6 @@ class RbtuiApp(App):
         self.switch_mode(first)
 
     def action_goto(self, mode: str) -> None:
-        if mode not in self.MODES:
-            self.notify(f"The {mode} screen is not available yet.", severity="warning")
-            return
         self.switch_mode(mode)
 
     def action_help(self) -> None:
@@ -121,15 +107,14 @@ class RbtuiApp(App):
 
     # ---- the store (UI thread's connection; each run worker has its own) -----
     @property
-    def store(self):
-        """The Store, or None (after an error notification) when it cannot be opened."""
-        if self._store is None:
+    def store(self) -> Store | None:
+        """The Store, or None when it cannot be opened (reported once)."""
+        if self._store is None and not self._store_failed:
             try:
-                from rbengine.store import Store
                 self._store = Store(self.db_path)
             except RbError as exc:
+                self._store_failed = True
                 self.report_error(exc, "Store")
-                return None
         return self._store
 
     # ---- runs ----------------------------------------------------------------
@@ -183,15 +168,12 @@ class RbtuiApp(App):
 
     def stepper_run_id(self) -> int | None:
         """The run the Stepper holds open, if any."""
-        stepper = self._stepper()
+        stepper = self.stepper_screen
         return stepper.run_id if stepper is not None and stepper.run is not None else None
-
-    def _stepper(self) -> StepperScreen | None:
-        return self.stepper_screen
 
     async def action_quit(self) -> None:
         """Quit; running runs pause after their episode in flight (checkpointed)."""
-        stepper = self._stepper()
+        stepper = self.stepper_screen
         if stepper is not None:
             stepper.action_cancel()
             try:
@@ -252,10 +234,9 @@ class RbtuiApp(App):
                   "stepper": "Stepper: step an episode decision by decision",
                   "verdict": "Verdict: counterexample, sequence chart, PROMELA"}
         for mode, help_text in titles.items():
-            if mode in self.MODES:
-                yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
+            yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
         yield ("Help for this screen", self.action_help, "Open the help page (F1)")
-        for kind, (label, _ext) in EXPORTS.items():
+        for kind, label in EXPORTS.items():
             yield (f"Export {label}", call(self.action_export, kind), f"Write the {label} to a file")
         extra = getattr(screen, "palette_commands", None)
         if extra is not None:
@@ -331,16 +312,16 @@ class RbtuiApp(App):
                 return
             self.notify(f"Wrote {target}", title="Export")
 
-        self.push_screen(PathScreen(f"Export {EXPORTS[kind][0]} to:", str(Path.cwd() / default)), write)
+        self.push_screen(PathScreen(f"Export {EXPORTS[kind]} to:", str(Path.cwd() / default)), write)
 
 
 EXPORTS = {
-    "candidate-json": ("candidate as JSON", "json"),
-    "candidate-text": ("candidate in compact notation", "txt"),
-    "candidate-pseudo": ("candidate as pseudo-code", "txt"),
-    "candidate-latex": ("candidate as LaTeX", "tex"),
-    "counterexample-text": ("counterexample as text", "txt"),
-    "counterexample-json": ("counterexample as JSON", "json"),
-    "promela": ("PROMELA model", "pml"),
-    "run-csv": ("run history as CSV", "csv"),
+    "candidate-json": "candidate as JSON",
+    "candidate-text": "candidate in compact notation",
+    "candidate-pseudo": "candidate as pseudo-code",
+    "candidate-latex": "candidate as LaTeX",
+    "counterexample-text": "counterexample as text",
+    "counterexample-json": "counterexample as JSON",
+    "promela": "PROMELA model",
+    "run-csv": "run history as CSV",
 }

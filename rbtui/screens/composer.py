@@ -76,6 +76,7 @@ class ComposerScreen(Screen):
         self._cancel = threading.Event()
         self._verifying_since: float | None = None
         self._verifying_params: dict | None = None
+        self._ticker = None
         self.last_verdict = None
         self.last_params: dict | None = None
         self.last_candidate: Candidate | None = None
@@ -315,7 +316,8 @@ class ComposerScreen(Screen):
         self._verifying_params = params
         self.query_one("#cancel-button", Button).disabled = False
         self._tick()
-        self._ticker = self.set_interval(0.25, self._tick)
+        if self._ticker is None:
+            self._ticker = self.set_interval(0.25, self._tick)
         self.run_verification(self._token, c, params, self._cancel)
 
     def _tick(self) -> None:
@@ -340,9 +342,9 @@ class ComposerScreen(Screen):
 
     def _stop_verifying(self, status: str) -> None:
         self._verifying_since = None
-        ticker = getattr(self, "_ticker", None)
-        if ticker is not None:
-            ticker.stop()
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         self.query_one("#cancel-button", Button).disabled = True
         self.query_one("#verify-status", Static).update(status)
 
