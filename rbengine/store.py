@@ -29,6 +29,7 @@ SCHEMA_VERSION = 1
 APPLICATION = "rbtui-store"
 _HEADER = b"SQLite format 3\x00"
 ENV_VAR = "RBTUI_STORE"
+QUICK_CHECK_LIMIT = 256 * 1024 * 1024  # bytes
 
 
 def default_path() -> Path:
@@ -108,7 +109,9 @@ class Store:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 tables = {r[0] for r in conn.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
-                ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+                # a full check reads every page: only for stores of reasonable size
+                ok = (conn.execute("PRAGMA quick_check").fetchone()[0]
+                      if p.stat().st_size <= QUICK_CHECK_LIMIT else "ok")
                 app = None
                 if "meta" in tables:
                     row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
