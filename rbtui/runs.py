@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from textual.worker import WorkerCancelled, WorkerFailed
+
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 
@@ -31,6 +33,7 @@ class RunHandle:
     worker: Any = None
     progress: Any = None  # the last rbengine.run.Progress
     status: str = RUNNING
+    done: bool = False  # the worker has finished with the run
     stop_requested: bool = False
     finish_requested: bool = False
     error: str | None = None
@@ -52,7 +55,7 @@ class RunManager:
 
     # ---- queries --------------------------------------------------------------
     def active(self) -> list[RunHandle]:
-        return [h for h in self.handles.values() if h.worker is not None and not h.worker.is_finished]
+        return [h for h in self.handles.values() if not h.done]
 
     def handle_for(self, run_id: int) -> RunHandle | None:
         for h in self.handles.values():
@@ -69,7 +72,7 @@ class RunManager:
         config.validate()
         h = RunHandle(next(self._keys))
         self.handles[h.key] = h
-        self._launch(h, partial(self._start_thread, h, config, name))
+        self._launch(h, partial(self._open_new, config, name))
         return h
 
     def resume(self, run_id: int, episodes: int | None = None, finish: bool = False) -> RunHandle:
@@ -83,7 +86,7 @@ class RunManager:
         if old is not None:
             del self.handles[old.key]
         self.handles[h.key] = h
-        self._launch(h, partial(self._resume_thread, h, episodes, finish))
+        self._launch(h, partial(self._open_existing, h, episodes, finish))
         return h
 
     def pause(self, run_id: int) -> bool:
@@ -99,42 +102,46 @@ class RunManager:
 
     async def wait_all(self) -> None:
         for h in self.active():
-            await h.worker.wait()
+            try:
+                await h.worker.wait()
+            except (WorkerCancelled, WorkerFailed):
+                pass
 
     # ---- workers --------------------------------------------------------------------
-    def _launch(self, h: RunHandle, fn) -> None:
-        h.worker = self.app.run_worker(fn, thread=True, exclusive=True, exit_on_error=False,
+    def _launch(self, h: RunHandle, open_run) -> None:
+        """Run `open_run()` (returns (run, store)) then the run itself, in a thread worker."""
+        def body() -> None:
+            status, error = FAILED, None
+            try:
+                run, store = open_run()
+            except Exception as exc:
+                error = _text(exc)
+            else:
+                status, error = self._execute(h, run, store)
+            h.status, h.error = status, error
+            h.done = True  # before RunEnded: a resume on that message must not see it running
+            self.app.post_message(RunEnded(h.key, h.run_id, status, error))
+
+        h.worker = self.app.run_worker(body, thread=True, exclusive=True, exit_on_error=False,
                                        group=f"run-{h.key}", name=f"run {h.run_id or 'new'}")
 
     def _store(self):
         from rbengine.store import Store
         return Store(self.app.db_path)
 
-    def _start_thread(self, h: RunHandle, config: RunConfig, name: str | None) -> None:
+    def _open_new(self, config: RunConfig, name: str | None):
         from rbengine.run import Run
-        try:
-            store = self._store()
-            run = Run.start(store, config, name)
-        except Exception as exc:
-            h.status, h.error = FAILED, _text(exc)
-            self.app.post_message(RunEnded(h.key, None, FAILED, h.error))
-            return
-        self._execute(h, run, store)
+        store = self._store()
+        return Run.start(store, config, name), store
 
-    def _resume_thread(self, h: RunHandle, episodes: int | None, finish: bool) -> None:
+    def _open_existing(self, h: RunHandle, episodes: int | None, finish: bool):
         from rbengine.run import Run
-        try:
-            store = self._store()
-            if finish:
-                episodes = store.run(h.run_id)["episodes_done"]
-            run = Run.resume(store, h.run_id, episodes=episodes)
-        except Exception as exc:
-            h.status, h.error = FAILED, _text(exc)
-            self.app.post_message(RunEnded(h.key, h.run_id, FAILED, h.error))
-            return
-        self._execute(h, run, store)
+        store = self._store()
+        if finish:
+            episodes = store.run(h.run_id)["episodes_done"]
+        return Run.resume(store, h.run_id, episodes=episodes), store
 
-    def _execute(self, h: RunHandle, run, store) -> None:
+    def _execute(self, h: RunHandle, run, store) -> tuple[str, str | None]:
         h.run, h.run_id = run, run.id
         if h.stop_requested:
             run.stop()
@@ -144,13 +151,9 @@ class RunManager:
             self.app.post_message(RunProgress(h.key, run.id, progress))
 
         try:
-            status = run.execute(progress=report, progress_interval=self.progress_interval)
+            return run.execute(progress=report, progress_interval=self.progress_interval), None
         except Exception as exc:
-            h.status, h.error = FAILED, _text(exc)
-            self.app.post_message(RunEnded(h.key, run.id, FAILED, h.error))
-        else:
-            h.status = status
-            self.app.post_message(RunEnded(h.key, run.id, status))
+            return FAILED, _text(exc)
         finally:
             store.close()
 
