@@ -236,11 +236,20 @@ class RbtuiApp(App):
         for mode, help_text in titles.items():
             yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
         yield ("Help for this screen", self.action_help, "Open the help page (F1)")
+        yield ("Edit this screen's candidate in the Composer", self.action_edit_current,
+               "Send the candidate shown here to the Composer")
         for kind, label in EXPORTS.items():
             yield (f"Export {label}", call(self.action_export, kind), f"Write the {label} to a file")
         extra = getattr(screen, "palette_commands", None)
         if extra is not None:
             yield from extra()
+
+    def action_edit_current(self) -> None:
+        c = self.current_candidate()
+        if c is None:
+            self.notify("No candidate on this screen.", severity="warning")
+            return
+        self.edit_candidate(c, f"the {self.current_mode} screen")
 
     # ---- exports -----------------------------------------------------------
     def current_candidate(self) -> Candidate | None:

@@ -121,3 +121,20 @@ def test_verdict_from_stored_json_keeps_the_counterexample():
     back = verdict_from_json(v.to_json(), "builtin")
     assert not back.correct and back.counterexample == v.counterexample
     assert [c.scenario for c in back.checks] == [c.scenario for c in v.checks]
+
+
+def test_palette_lists_screens_exports_and_sends_a_candidate_to_the_composer(tmp_path):
+    async def scenario():
+        app = RecordingApp(db_path=tmp_path / "store.sqlite", start="verdict")
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_verdict(ALG3, verify(ALG3, only="crash", n=3, backend="builtin"))
+            await pilot.pause()
+            names = {name: cb for name, cb, _help in app.palette_commands(app.screen)}
+            for screen in ("Runs", "Composer", "Stepper", "Verdict"):
+                assert f"Go to {screen}" in names
+            assert {"Export candidate as JSON", "Export counterexample as text",
+                    "Export PROMELA model", "Export run history as CSV"} <= set(names)
+            names["Edit this screen's candidate in the Composer"]()
+            await pilot.pause()
+            assert app.current_mode == "composer" and app.screen.candidate() == ALG3
+    run(scenario())
