@@ -71,7 +71,7 @@ class ComposerScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.actions: dict[str, list[Action]] = {"broadcast": [], "receive": []}
-        self._syncing = False
+        self._synced_text: str | None = None  # the notation last written from the lists
         self._token = 0
         self._cancel = threading.Event()
         self._verifying_since: float | None = None
@@ -177,9 +177,8 @@ class ComposerScreen(Screen):
             if self.actions[h]:
                 table.move_cursor(row=min(max(row, 0), len(self.actions[h]) - 1))
         if not from_text:
-            self._syncing = True
-            self.query_one("#notation", TextArea).text = format_candidate(c)
-            self._syncing = False
+            self._synced_text = format_candidate(c)
+            self.query_one("#notation", TextArea).text = self._synced_text
             self.query_one("#notation-error", Static).update("")
         self.query_one("#pseudo", Static).update(pseudo(c))
         self._update_metrics()
@@ -249,8 +248,8 @@ class ComposerScreen(Screen):
 
     @on(TextArea.Changed, "#notation")
     def _notation_changed(self, event: TextArea.Changed) -> None:
-        if self._syncing:
-            return
+        if event.text_area.text == self._synced_text:
+            return  # our own rendering of the lists, not an edit
         error = self.query_one("#notation-error", Static)
         try:
             c = Candidate.loads(event.text_area.text) if event.text_area.text.strip() else Candidate()
