@@ -264,10 +264,10 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
     spin, gcc = _tool("spin"), _tool("gcc")
     variant = _variant(scenario)
     key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin)
-    pan = _known.get(key)
+    dest = cache_root() / "pan" / key
+    pan = _known.get(str(dest))
     if pan is not None and pan.exists():
         return pan
-    dest = cache_root() / "pan" / key
     with _locks_guard:
         lock = _locks.setdefault(key, threading.Lock())
     with lock:
@@ -277,7 +277,7 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
                 if not (dest / "pan").exists():
                     source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
                     _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout)
-    _known[key] = dest / "pan"
+    _known[str(dest)] = dest / "pan"
     return dest / "pan"
 
 
@@ -331,6 +331,9 @@ def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what
                           "option depth=")
     if "RB_TABLE" in out:
         raise OracleError("the Spin verifier rejected the candidate table: " + _first_line(out, ""))
+    if r.returncode != 0:
+        raise OracleError(f"the Spin verifier failed with exit code {r.returncode} ({what}): "
+                          + _first_line(out, "no output"))
     return out
 
 
