@@ -59,6 +59,10 @@ class _Table:
                     by_need[self.need[i]] = by_need.get(self.need[i], 0) | (1 << i)
             self.levels.append(sorted(by_need.items()))
         self.uses_origin = cand.uses_origin()
+        # actions whose condition reads type t (counts or origin)
+        self.readers = [sum(1 << i for i in range(self.nact)
+                            if self.kind[i] != _T0 and self.ct[i] == t)
+                        for t in range(self.types)]
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +251,7 @@ class _Full:
 
     def empty(self) -> tuple:
         z = (0,) * self.K
-        return (z, z, z, 0, 0, 0, -1, 0)
+        return (z, z, z, 0, 0, 0, -1, 0, 0)
 
     def canon(self, procs: list) -> tuple:
         f = self.fixed
@@ -264,24 +268,26 @@ class _Full:
             sent |= 1 << (2 * key)
         if to_others:
             sent |= 1 << (2 * key + 1)
-        procs[me] = loc[:7] + (sent,)
+        procs[me] = loc[:7] + (sent,) + loc[8:]
         from_p0 = me == 0 and self.p0_correct and self.track_origin
         for q in range(len(procs)):
             if (q == me and to_self) or (q != me and to_others):
-                c, a, b, oin, orcv, fired, dl, snt = procs[q]
+                c, a, b, oin, orcv, fired, dl, snt, cl = procs[q]
+                if not (self.tab.tok0 | self.tab.readers[st]) & ~fired:
+                    continue  # nothing of q will ever read it
                 if from_p0:
                     oin |= 1 << key
                 else:
                     a = a[:key] + (a[key] + 1,) + a[key + 1:]
-                procs[q] = (c, a, b, oin, orcv, fired, dl, snt)
+                procs[q] = (c, a, b, oin, orcv, fired, dl, snt, cl)
 
     def _receive(self, procs: list, me: int, key: int, j: int, k: int, p0: bool) -> None:
         """me receives j correct + k Byzantine (+ the broadcaster's) <t, v>,
         then runs the handler once for v (earlier receipts of a batch are idle)."""
         tab = self.tab
         t, v = divmod(key, 2)
-        c, a, b, oin, orcv, fired, dl, sent = procs[me]
-        first = sum(c) == 0
+        c, a, b, oin, orcv, fired, dl, sent, closed = procs[me]
+        first = bool(tab.tok0 & ~fired)
         n_new = j + k + (1 if p0 else 0)
         c = c[:key] + (c[key] + n_new,) + c[key + 1:]
         if j:
@@ -300,7 +306,7 @@ class _Full:
             if need <= c[key]:
                 fire |= mask & ~fired
         fired |= fire
-        procs[me] = (c, a, b, oin, orcv, fired, dl, sent)
+        procs[me] = (c, a, b, oin, orcv, fired, dl, sent, closed)
         i = 0
         while fire:
             if fire & 1:
@@ -312,6 +318,31 @@ class _Full:
                     self._send(procs, me, tab.dest[i], tab.st[i], v)
             fire >>= 1
             i += 1
+        self._forget(procs, me)
+
+    def _forget(self, procs: list, me: int) -> None:
+        """Zero the counters of types no unfired action reads any more: they
+        can never influence a transition or a property again, and forgetting
+        them merges states that differ only there."""
+        tab = self.tab
+        c, a, b, oin, orcv, fired, dl, sent, closed = procs[me]
+        if tab.tok0 & ~fired:
+            return
+        changed = False
+        for t in range(tab.types):
+            if tab.readers[t] & ~fired:
+                continue
+            k0 = 2 * t
+            if c[k0] or c[k0 + 1] or a[k0] or a[k0 + 1] or b[k0] or b[k0 + 1] \
+                    or (oin | orcv) >> k0 & 3:
+                c = c[:k0] + (0, 0) + c[k0 + 2:]
+                a = a[:k0] + (0, 0) + a[k0 + 2:]
+                b = b[:k0] + (0, 0) + b[k0 + 2:]
+                oin &= ~(3 << k0)
+                orcv &= ~(3 << k0)
+                changed = True
+        if changed:
+            procs[me] = (c, a, b, oin, orcv, fired, dl, sent, closed)
 
     # -- transitions -----------------------------------------------------------
     def initial(self) -> list:
@@ -324,62 +355,82 @@ class _Full:
                     self._send(procs, 0, dmode, st, 0)
         return procs
 
-    def choices(self, procs: list, correct_only: bool = False):
-        """Lazy moves: (position, key, j, k, p0)."""
+    def choices(self, procs: list):
+        """The moves of ONE process (a persistent set, see the class docstring):
+        the first process, in canonical order, that can move."""
+        for q, loc in enumerate(procs):
+            moves = list(self._moves(q, loc, correct_only=bool(loc[8])))
+            if not loc[8]:
+                moves.append((q, -1, 0, 0, False))  # close: no more Byzantine sends to q
+            if moves:
+                return moves
+        return []
+
+    def _moves(self, q: int, loc: tuple, correct_only: bool):
+        """Lazy batches at q: (position, key, j, k, p0)."""
         tab = self.tab
-        for q, (c, a, b, oin, orcv, fired, dl, sent) in enumerate(procs):
-            first = tab.tok0 and not any(c)
-            for key in range(self.K):
-                t = key >> 1
-                p0_avail = False
-                if self.track_origin:
-                    if self.p0_correct:
-                        p0_avail = bool((oin >> key) & 1)
-                    elif not correct_only:
-                        p0_avail = not (orcv >> key) & 1
-                origin_pending = bool(tab.origin_on[t] & ~fired)
-                A = a[key]
-                B = 0 if correct_only else self.nb - b[key]
-                if first:
-                    if A:
+        c, a, b, oin, orcv, fired, dl, sent, _closed = loc
+        first = bool(tab.tok0 & ~fired)
+        unread_done: set = set()  # (value, source) already offered for an unread type
+        for key in range(self.K):
+            t = key >> 1
+            p0_avail = False
+            if self.track_origin:
+                if self.p0_correct:
+                    p0_avail = bool((oin >> key) & 1)
+                elif not correct_only:
+                    p0_avail = not (orcv >> key) & 1
+            origin_pending = bool(tab.origin_on[t] & ~fired)
+            A = a[key]
+            B = 0 if correct_only else self.nb - b[key]
+            if first:
+                # the very first receipt fires the token-0 actions: one at a time;
+                # for types nobody reads, one type stands for all of them
+                v = key & 1
+                for src, ok in (("c", A), ("b", B), ("p", p0_avail)):
+                    if not ok:
+                        continue
+                    if not tab.readers[t]:
+                        if (v, src) in unread_done:
+                            continue
+                        unread_done.add((v, src))
+                    if src == "c":
                         yield (q, key, 1, 0, False)
-                    if B:
+                    elif src == "b":
                         yield (q, key, 0, 1, False)
-                    if p0_avail:
+                    else:
                         yield (q, key, 0, 0, True)
-                    continue
-                if p0_avail and origin_pending:
-                    yield (q, key, 0, 0, True)
-                    p0_plain = False
-                else:
-                    p0_plain = p0_avail
-                level = None
-                for need, mask in tab.levels[t]:
-                    if need > c[key] and mask & ~fired:
-                        level = need
+                continue
+            if p0_avail and origin_pending:
+                yield (q, key, 0, 0, True)
+                p0_plain = False
+            else:
+                p0_plain = p0_avail
+            level = None
+            for need, mask in tab.levels[t]:
+                if need > c[key] and mask & ~fired:
+                    level = need
+                    break
+            if level is None:
+                continue
+            gap = level - c[key]
+            for use_p0 in ((False, True) if p0_plain else (False,)):
+                rest = gap - (1 if use_p0 else 0)
+                for j in range(min(A, rest), -1, -1):
+                    kb = rest - j
+                    if kb <= B:
+                        yield (q, key, j, kb, use_p0)
+                    else:
                         break
-                if level is None:
-                    continue
-                gap = level - c[key]
-                for use_p0 in ((False, True) if p0_plain else (False,)):
-                    rest = gap - (1 if use_p0 else 0)
-                    for j in range(min(A, rest), -1, -1):
-                        kb = rest - j
-                        if kb <= B:
-                            yield (q, key, j, kb, use_p0)
-                        else:
-                            break
 
     def step(self, procs: list, ch: tuple) -> list:
         q, key, j, k, p0 = ch
         nxt = list(procs)
-        self._receive(nxt, q, key, j, k, p0)
+        if key < 0:
+            nxt[q] = nxt[q][:8] + (1,)
+        else:
+            self._receive(nxt, q, key, j, k, p0)
         return nxt
-
-    def quiescent(self, procs: list) -> bool:
-        for _ in self.choices(procs, correct_only=True):
-            return False
-        return True
 
     def delivered(self, procs: list) -> list:
         out: list = [None] * self.sc.n
@@ -397,7 +448,8 @@ class _Full:
         sc = self.sc
         while stack:
             key, procs = stack.pop()
-            if self.quiescent(procs):
+            choices = self.choices(procs)
+            if not choices:  # every process closed and no batch of correct messages left
                 prop = violated(sc, self.delivered(procs))
                 if prop is not None:
                     rank = PROPERTIES.index(prop)
@@ -405,7 +457,7 @@ class _Full:
                         best = (rank, key)
                         if rank == 0:
                             break
-            for ch in self.choices(procs):
+            for ch in choices:
                 nxt = self.step(procs, ch)
                 nkey = self.canon(nxt)
                 if nkey not in parent:
@@ -426,7 +478,8 @@ class _Full:
                 nxt = self.step(procs, ch)
                 if self.canon(nxt) == target:
                     q, key, j, kb, p0 = ch
-                    moves.append(("batch", self.procs[q], key >> 1, key & 1, j, kb, p0))
+                    if key >= 0:
+                        moves.append(("batch", self.procs[q], key >> 1, key & 1, j, kb, p0))
                     procs = nxt
                     break
             else:  # pragma: no cover - the chain was built from these choices
