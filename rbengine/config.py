@@ -181,9 +181,14 @@ class RunConfig:
     backend: str = "builtin"
     episodes: int = 12000
     seed: int | None = None  # None: drawn at start and recorded
-    alpha: float = 0.1
+    # The paper gives no alpha, gamma or c. A candidate's verdict never changes,
+    # so alpha = 1 makes Q(s, a) the best return found so far below (s, a)
+    # (with the backward update order), and c is on the scale of the correct
+    # bonus so that exploring competes with it. Chosen with bench/experiments.py
+    # (docs/learner.md has the numbers).
+    alpha: float = 1.0
     gamma: float = 1.0
-    ucb_c: float = 2.0
+    ucb_c: float = 100.0
     update_order: str = "backward"  # or "forward" (see rbengine.episode)
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)

@@ -326,3 +326,15 @@ def test_config_round_trip_and_errors(tmp_path):
     bad.write_text("{ nope")
     with pytest.raises(ConfigError, match="malformed JSON"):
         RunConfig.load(bad)
+
+
+def test_a_short_none_run_converges_to_a_correct_candidate():
+    from rbengine.oracle import verify
+    L = Learner(RunConfig(target="none", seed=7, episodes=400))
+    for _ in range(400):
+        L.run_episode()
+    out = L.optimise()
+    assert out.correct and L.result == out.candidate
+    assert verify(out.candidate, target="none", n=3, backend="builtin").correct
+    assert L.first_correct["episode"] <= 20
+    assert L.best is not None and L.best.cost[:3] <= L.cost(out.candidate)
