@@ -50,11 +50,13 @@ def _dumps(d) -> str:
 
 
 def _compact(verdict: dict) -> dict:
-    """A verdict without the steps' text (Counterexample.from_json rebuilds it)."""
+    """A verdict without the steps' text and empty fields (Step.from_json
+    restores both), which would otherwise be most of a store's size."""
     cx = verdict.get("counterexample")
     if not cx:
         return verdict
-    steps = [{k: v for k, v in st.items() if k != "text"} for st in cx.get("steps", ())]
+    steps = [{k: v for k, v in st.items() if k != "text" and v not in (None, [], ())}
+             for st in cx.get("steps", ())]
     return dict(verdict, counterexample=dict(cx, steps=steps))
 
 

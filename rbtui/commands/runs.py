@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from rbengine.report import run_report
-from rbengine.store import Store
+from rbengine.store import Store, default_path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -41,8 +42,13 @@ def table(reports: list[dict]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Store(getattr(args, "db", None), readonly=True) as store:
-        reports = [run_report(store, r["id"]) for r in store.runs()]
+    db = getattr(args, "db", None)
+    path = Path(db) if db else default_path()
+    if not path.exists():  # nothing recorded yet: not an error
+        reports = []
+    else:
+        with Store(path, readonly=True) as store:
+            reports = [run_report(store, r["id"]) for r in store.runs()]
     if args.json:
         print(json.dumps(reports, indent=2))
     elif not reports:
