@@ -212,6 +212,13 @@ def test_spin_missing(tmp_path, monkeypatch):
         verify(ref_candidate("alg1"), only="none", backend="spin")
 
 
+def test_unusable_cache_directory(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(spin.CACHE_ENV, str(tmp_path / "file" / "cache"))
+    with pytest.raises(OracleError, match=spin.CACHE_ENV):
+        spin.check(ref_candidate("alg1"), _scenario("none", 3, "all-correct"))
+
+
 def _script(path: Path, body: str) -> Path:
     path.write_text("#!/bin/sh\n" + body + "\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)

@@ -52,6 +52,7 @@ CFLAGS = ("-DSAFETY", "-DNOREDUCE", "-DNOCOMP", "-DAUTO_RESIZE", "-DFREQ=16384",
 #: the single-value models are small: compiling fast matters more than running fast
 OPTIMIZE = {"single": "-O1", "full": "-O2"}
 MODEL = "model.pml"
+MAX_TYPES = 15  # an effect has 1 + 2 bits per type in a 32-bit int
 _MASK = {"validity": 1, "agreement": 2, "integrity": 4}
 _INSTALL = {"spin": "apt-get install spin", "gcc": "apt-get install gcc"}
 
@@ -148,7 +149,7 @@ def _render(mode: str, variant: str, n: int, f: int, t: int, **baked) -> str:
 def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) -> str:
     """A standalone model of one scenario, the candidate's table written in
     PROMELA (no c_code): spin -a m.pml; gcc -O2 -DSAFETY -o pan pan.c; ./pan"""
-    ntypes = max(types or 0, candidate.types())
+    ntypes = _types(candidate, types)
     tab = table(candidate, scenario, ntypes, ntypes)
     n = scenario.n
     eff = []
@@ -199,7 +200,9 @@ def _spin_version(spin: str) -> str:
     return out.stdout.strip()
 
 
+@lru_cache(maxsize=None)
 def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str) -> str:
+    """The cache key: the setting, and a digest of everything the verifier is built from."""
     h = hashlib.sha256()
     for name in ("common.pml.j2", f"{variant}.pml.j2"):
         h.update((TEMPLATES / name).read_bytes())
@@ -245,7 +248,8 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
         if r.returncode != 0 or not (tmp / "pan").exists():
             raise OracleError("gcc failed to compile the Spin model: "
                               + _first_line(r.stderr + r.stdout, f"exit code {r.returncode}"))
-        compilations += 1
+        with _locks_guard:
+            compilations += 1
         for name in ("pan.b", "pan.c", "pan.h", "pan.m", "pan.p", "pan.t"):
             (tmp / name).unlink(missing_ok=True)  # keep the model and the verifier
         try:
@@ -272,11 +276,16 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
         lock = _locks.setdefault(key, threading.Lock())
     with lock:
         if not (dest / "pan").exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with _file_lock(dest.parent / f"{key}.lock"):
-                if not (dest / "pan").exists():
-                    source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
-                    _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with _file_lock(dest.parent / f"{key}.lock"):
+                    if not (dest / "pan").exists():
+                        source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
+                        _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout)
+            except OSError as exc:
+                raise OracleError(f"cannot build the Spin verifier in {dest.parent}: "
+                                  f"{exc.strerror or exc} (set {CACHE_ENV} to a writable "
+                                  "directory)") from None
     _known[str(dest)] = dest / "pan"
     return dest / "pan"
 
@@ -340,7 +349,7 @@ def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what
 def _depth(n: int, t: int) -> int:
     """pan -m: above the longest path. Every step takes at least one receipt
     (at most n per receiver, type and value), one pending send or one crash,
-    and is at most three pan steps (two choices and the step's d_step)."""
+    and is at most four pan steps (two choices, the bounds and the step)."""
     return max(1000, 4 * (3 * n * n * t + n) + 100)
 
 
@@ -365,11 +374,19 @@ def _parse_moves(out: str) -> tuple[list, list]:
     return moves, [delivered.get(p) for p in range(len(delivered))]
 
 
+def _types(candidate: Candidate, types: int | None) -> int:
+    ntypes = max(types or 0, candidate.types())
+    if ntypes > MAX_TYPES:
+        raise OracleError(f"the spin backend models at most {MAX_TYPES} message types "
+                          f"(got {ntypes})")
+    return ntypes
+
+
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
           depth: int | None = None, **_options):
     """(highest-priority violated property or None, states stored, Counterexample or None)."""
-    ntypes = max(types or 0, candidate.types())
+    ntypes = _types(candidate, types)
     t = max(ntypes, 2)  # one verifier serves candidates of one and two types
     deadline = time.monotonic() + timeout
     pan = binary(scenario, t, memory, timeout)
@@ -398,7 +415,11 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
                                   + _first_line(out, ""))
             replay = _run([str(pan), "-r", "-S", f"-m{depth}", "-w10"], work, env, deadline, timeout,
                           f"replay, {scenario.label()}")
-            moves, delivered = _parse_moves(replay)
+            try:
+                moves, delivered = _parse_moves(replay)
+            except (ValueError, IndexError):
+                raise OracleError("unreadable replay from the Spin verifier: a bug in "
+                                  "rbengine.oracle.spin") from None
             prop = semantics.violated(scenario, delivered) if len(delivered) == scenario.n else None
             if prop is None:
                 raise OracleError("the Spin model reported a violation that its replay does "
