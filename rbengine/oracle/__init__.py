@@ -72,7 +72,8 @@ def verify(candidate: Candidate, target: str | None = "byzantine", only: str | N
 
     stop_early: stop at the first failing scenario (the learner needs only
     correct/incorrect). cancel: a callable returning True to abandon the
-    verification (raises OracleError("cancelled")).
+    verification; backends poll it inside a scenario too (raises OracleError).
+    options: backend options such as timeout (seconds per scenario).
     """
     backend = backend or default_backend()
     checks: list[Check] = []
@@ -80,7 +81,7 @@ def verify(candidate: Candidate, target: str | None = "byzantine", only: str | N
     for sc in plan(target, only, n, f, attacker):
         if cancel is not None and cancel():
             raise OracleError("verification cancelled")
-        c = check(candidate, sc, backend, types=types, **options)
+        c = check(candidate, sc, backend, types=types, cancel=cancel, **options)
         checks.append(c)
         if not c.correct:
             correct = False

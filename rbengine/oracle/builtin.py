@@ -15,13 +15,41 @@ counterexample.
 
 from __future__ import annotations
 
+import time
+
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
 from ..candidate import Candidate
+from ..errors import OracleError
 from ..scenario import Scenario
 from .. import threshold as thr
 from .semantics import PROPERTIES, concretize, violated
 
 _T0, _ORIGIN, _COUNT = 0, 1, 2
+MAX_STATES = 5_000_000
+
+
+class _Guard:
+    """Polled by the searches: cancellation, a time limit and a state budget
+    end a search with an OracleError, never with a guessed verdict."""
+
+    def __init__(self, cancel=None, timeout: float | None = None, max_states: int = MAX_STATES):
+        self.cancel = cancel
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.timeout = timeout
+        self.max_states = max_states
+        self.ticks = 0
+
+    def __call__(self, states: int) -> None:
+        self.ticks += 1
+        if self.ticks & 255:
+            return
+        if self.cancel is not None and self.cancel():
+            raise OracleError("verification cancelled")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OracleError(f"built-in search ran out of time ({self.timeout:g} s)")
+        if states > self.max_states:
+            raise OracleError(f"built-in search exceeded {self.max_states:,} states; "
+                              "try a smaller N or the spin backend")
 _DEST = {SEND_ALL: 0, SEND_NEIGHBOURS: 1, SEND_MYSELF: 2}
 
 
@@ -183,13 +211,14 @@ class _SingleValue:
         W, T = self.W, self.T
         return [0 if state[p * W + T + 2] else None for p in range(self.sc.n)]
 
-    def search(self):
+    def search(self, guard=lambda states: None):
         init = self.initial()
         parent = {init: None}
         stack = [init]
         best = None  # (rank, state)
         sc = self.sc
         while stack:
+            guard(len(parent))
             st = stack.pop()
             prop = violated(sc, self.delivered(st))
             if prop is not None:
@@ -225,75 +254,150 @@ class _SingleValue:
 # Byzantine full: lazy batched receipts, counters, symmetry
 # ---------------------------------------------------------------------------
 
-class _Full:
-    """Local state of a correct process, a tuple:
-    (c, a, b, oin, orcv, fired, delivered, sent) where c, a, b are tuples over
-    keys k = 2*t + v (received count, correct messages in transit, Byzantine
-    senders used), oin/orcv are masks over keys (broadcaster's message in
-    transit / received; only with `origin`), delivered is -1, 0 (m) or 1 (m'),
-    sent is a mask over 2 bits per key (to self, to the others).
+class _Counter:
+    """Lazy batched receipts over counters (crash, byzantine same-value and full).
 
-    Processes are indexed by position in `self.procs` (the scenario's correct
-    processes, p0 first when it is correct); all but p0 are interchangeable.
+    Positions: the scenario's correct processes first (p0 first when it is
+    correct), then its crash-prone ones (p0 first when it is crash-prone).
+    Byzantine processes have no state: what they may send is a budget.
+
+    Local state of a correct process, a tuple (c, a, b, oin, orcv, fired,
+    delivered, sent): c, a, b are tuples over keys k = 2*t + v (received
+    count; correct messages in transit; Byzantine senders used, or, in crash
+    mode, messages from crash-prone senders that may still arrive); oin/orcv
+    are masks over keys (the broadcaster's message available / received, kept
+    apart only when the candidate reads `origin`); delivered is -1, 0 (m) or
+    1 (m'); sent has 2 bits per key (sent to self, to the others).
+
+    A crash-prone process (c, orig, fired, sent) receives every message sent
+    to it at once: it may crash at any moment, so each of its sends to a
+    correct process is only *available* (it arrives in a batch, or never), and
+    receiving early only offers more such sends (single value: order does not
+    matter). Sends between crash-prone processes arrive at once, which is one
+    of their real behaviours and offers every later choice.
     """
 
     def __init__(self, cand: Candidate, sc: Scenario, types: int | None):
         self.tab = tab = _Table(cand, sc, types)
         self.sc = sc
         self.K = 2 * tab.types
-        self.procs = list(sc.correct)
+        self.crash = sc.mode == "crash"
+        correct = list(sc.correct)
+        crashy = list(sc.crash_prone)
+        self.procs = correct + crashy
+        self.nc = len(correct)
         self.p0_correct = sc.broadcaster_correct
+        self.p0_pos = 0 if self.p0_correct else (self.nc if 0 in crashy else None)
         self.track_origin = tab.uses_origin
         nbyz = len(sc.byzantine)
         # Byzantine senders other than p0 when p0 is tracked separately
-        self.nb = nbyz - (1 if (not self.p0_correct and self.track_origin) else 0)
-        self.fixed = 1 if self.p0_correct else 0  # leading positions not permuted
+        self.nb = nbyz - (1 if (0 in sc.byzantine and self.track_origin) else 0)
+        # values a Byzantine process may send: both, or only m (same-value)
+        self.byz_v = (True, sc.attacker == "full")
+        f1 = 1 if self.p0_correct else 0
+        f2 = self.nc + (1 if 0 in crashy else 0)
+        self.groups = ((f1, self.nc), (f2, len(self.procs)))  # interchangeable positions
 
-    def empty(self) -> tuple:
+    def empty(self, pos: int) -> tuple:
         z = (0,) * self.K
-        return (z, z, z, 0, 0, 0, -1, 0, 0)
+        if pos < self.nc:
+            return (z, z, z, 0, 0, 0, -1, 0)
+        return (z, 0, 0, 0)
 
     def canon(self, procs: list) -> tuple:
-        f = self.fixed
-        return tuple(procs[:f]) + tuple(sorted(procs[f:]))
+        (a1, b1), (a2, b2) = self.groups
+        return (tuple(procs[:a1]) + tuple(sorted(procs[a1:b1])) + tuple(procs[b1:a2])
+                + tuple(sorted(procs[a2:b2])))
 
     # -- firing --------------------------------------------------------------
-    def _send(self, procs: list, me: int, dmode: int, st: int, v: int) -> None:
+    def _send(self, procs: list, me: int, dmode: int, st: int, v: int, work: list) -> None:
         key = 2 * st + v
         loc = procs[me]
-        sent = loc[7]
+        si = 7 if me < self.nc else 3
+        sent = loc[si]
         to_self = dmode in (0, 2) and not (sent >> (2 * key)) & 1
         to_others = dmode in (0, 1) and not (sent >> (2 * key + 1)) & 1
-        if to_self:
-            sent |= 1 << (2 * key)
-        if to_others:
-            sent |= 1 << (2 * key + 1)
-        procs[me] = loc[:7] + (sent,) + loc[8:]
-        from_p0 = me == 0 and self.p0_correct and self.track_origin
+        if not (to_self or to_others):
+            return
+        procs[me] = loc[:si] + (sent | (to_self << (2 * key)) | (to_others << (2 * key + 1)),)
+        from_p0 = me == self.p0_pos and self.track_origin
+        mine_correct = me < self.nc
+        readers = self.tab.tok0 | self.tab.readers[st]
         for q in range(len(procs)):
-            if (q == me and to_self) or (q != me and to_others):
-                c, a, b, oin, orcv, fired, dl, snt, cl = procs[q]
-                if not (self.tab.tok0 | self.tab.readers[st]) & ~fired:
-                    continue  # nothing of q will ever read it
-                if from_p0:
-                    oin |= 1 << key
-                else:
-                    a = a[:key] + (a[key] + 1,) + a[key + 1:]
-                procs[q] = (c, a, b, oin, orcv, fired, dl, snt, cl)
+            if not ((q == me and to_self) or (q != me and to_others)):
+                continue
+            if q >= self.nc:
+                work.append((q, me, key))
+                continue
+            c, a, b, oin, orcv, fired, dl, snt = procs[q]
+            if not readers & ~fired:
+                continue  # nothing of q will ever read it
+            if from_p0:
+                oin |= 1 << key
+            elif mine_correct:
+                a = a[:key] + (a[key] + 1,) + a[key + 1:]
+            else:
+                b = b[:key] + (b[key] + 1,) + b[key + 1:]
+            procs[q] = (c, a, b, oin, orcv, fired, dl, snt)
 
-    def _receive(self, procs: list, me: int, key: int, j: int, k: int, p0: bool) -> None:
-        """me receives j correct + k Byzantine (+ the broadcaster's) <t, v>,
-        then runs the handler once for v (earlier receipts of a batch are idle)."""
+    def _drain(self, procs: list, work: list, log: list | None) -> None:
+        """Crash-prone processes receive what was sent to them, at once."""
+        tab = self.tab
+        while work:
+            q, src, key = work.pop(0)
+            t, v = divmod(key, 2)
+            if log is not None:
+                if src >= self.nc:
+                    log.append(("emit", self.procs[src], self.procs[q], t, v))
+                log.append(("recv", self.procs[q], self.procs[src], t, v))
+            c, orig, fired, sent = procs[q]
+            c = c[:key] + (c[key] + 1,) + c[key + 1:]
+            if src == self.p0_pos:
+                orig |= 1 << key
+            fire = 0
+            for i in range(tab.nact):
+                bit = 1 << i
+                if fired & bit:
+                    continue
+                k = tab.kind[i]
+                if k == _COUNT:
+                    if c[2 * tab.ct[i] + v] < tab.need[i]:
+                        continue
+                elif k == _ORIGIN:
+                    if not (orig >> (2 * tab.ct[i] + v)) & 1:
+                        continue
+                fire |= bit
+            procs[q] = (c, orig, fired | fire, sent)
+            self._fire(procs, q, fire, v, work)
+
+    def _fire(self, procs: list, me: int, fire: int, v: int, work: list) -> None:
+        tab = self.tab
+        i = 0
+        while fire:
+            if fire & 1:
+                if tab.dest[i] is None:
+                    loc = procs[me]
+                    if me < self.nc and loc[6] < 0:
+                        procs[me] = loc[:6] + (v,) + loc[7:]
+                else:
+                    self._send(procs, me, tab.dest[i], tab.st[i], v, work)
+            fire >>= 1
+            i += 1
+
+    def _receive(self, procs: list, me: int, key: int, j: int, k: int, p0: bool,
+                 log: list | None = None) -> None:
+        """Correct process me receives j correct + k faulty (+ the broadcaster's)
+        <t, v>, then runs the handler once for v (earlier receipts of a batch
+        are idle)."""
         tab = self.tab
         t, v = divmod(key, 2)
-        c, a, b, oin, orcv, fired, dl, sent, closed = procs[me]
+        c, a, b, oin, orcv, fired, dl, sent = procs[me]
         first = bool(tab.tok0 & ~fired)
-        n_new = j + k + (1 if p0 else 0)
-        c = c[:key] + (c[key] + n_new,) + c[key + 1:]
+        c = c[:key] + (c[key] + j + k + (1 if p0 else 0),) + c[key + 1:]
         if j:
             a = a[:key] + (a[key] - j,) + a[key + 1:]
         if k:
-            b = b[:key] + (b[key] + k,) + b[key + 1:]
+            b = b[:key] + (b[key] + (-k if self.crash else k),) + b[key + 1:]
         if p0:
             oin &= ~(1 << key)
             orcv |= 1 << key
@@ -305,19 +409,10 @@ class _Full:
         for need, mask in tab.levels[t]:
             if need <= c[key]:
                 fire |= mask & ~fired
-        fired |= fire
-        procs[me] = (c, a, b, oin, orcv, fired, dl, sent, closed)
-        i = 0
-        while fire:
-            if fire & 1:
-                if tab.dest[i] is None:
-                    loc = procs[me]
-                    if loc[6] < 0:
-                        procs[me] = loc[:6] + (v,) + loc[7:]
-                else:
-                    self._send(procs, me, tab.dest[i], tab.st[i], v)
-            fire >>= 1
-            i += 1
+        procs[me] = (c, a, b, oin, orcv, fired | fire, dl, sent)
+        work: list = []
+        self._fire(procs, me, fire, v, work)
+        self._drain(procs, work, log)
         self._forget(procs, me)
 
     def _forget(self, procs: list, me: int) -> None:
@@ -325,7 +420,7 @@ class _Full:
         can never influence a transition or a property again, and forgetting
         them merges states that differ only there."""
         tab = self.tab
-        c, a, b, oin, orcv, fired, dl, sent, closed = procs[me]
+        c, a, b, oin, orcv, fired, dl, sent = procs[me]
         if tab.tok0 & ~fired:
             return
         changed = False
@@ -342,34 +437,38 @@ class _Full:
                 orcv &= ~(3 << k0)
                 changed = True
         if changed:
-            procs[me] = (c, a, b, oin, orcv, fired, dl, sent, closed)
+            procs[me] = (c, a, b, oin, orcv, fired, dl, sent)
 
     # -- transitions -----------------------------------------------------------
-    def initial(self) -> list:
-        procs = [self.empty() for _ in self.procs]
-        if self.p0_correct:
+    def initial(self, log: list | None = None) -> list:
+        procs = [self.empty(pos) for pos in range(len(self.procs))]
+        p0 = self.p0_pos
+        if p0 is not None:
+            work: list = []
             for dmode, st in self.tab.bcast:
                 if dmode is None:
-                    procs[0] = procs[0][:6] + (0,) + procs[0][7:]
+                    if p0 < self.nc:
+                        procs[p0] = procs[p0][:6] + (0,) + procs[p0][7:]
                 else:
-                    self._send(procs, 0, dmode, st, 0)
+                    self._send(procs, p0, dmode, st, 0, work)
+            self._drain(procs, work, log)
         return procs
 
-    def choices(self, procs: list):
-        """The moves of ONE process (a persistent set, see the class docstring):
-        the first process, in canonical order, that can move."""
-        for q, loc in enumerate(procs):
-            moves = list(self._moves(q, loc, correct_only=bool(loc[8])))
-            if not loc[8]:
-                moves.append((q, -1, 0, 0, False))  # close: no more Byzantine sends to q
-            if moves:
-                return moves
-        return []
+    def choices(self, procs: list, correct_only: bool = False) -> list:
+        return [m for q in range(self.nc) for m in self._moves(q, procs[q], correct_only)]
 
     def _moves(self, q: int, loc: tuple, correct_only: bool):
-        """Lazy batches at q: (position, key, j, k, p0)."""
+        """Lazy batches at q: (position, key, j, k, p0) = receive j correct and
+        k faulty <t, v> (and the broadcaster's, if p0), firing at the last.
+
+        Correct messages are always preferred to faulty ones for the same
+        (t, v): a state that spent a faulty send where a correct message was
+        in transit is simulated by the state that did not (the faulty process
+        sends when the other execution receives that correct message), so only
+        the split with the most correct messages is explored.
+        """
         tab = self.tab
-        c, a, b, oin, orcv, fired, dl, sent, _closed = loc
+        c, a, b, oin, orcv, fired, dl, sent = loc
         first = bool(tab.tok0 & ~fired)
         unread_done: set = set()  # (value, source) already offered for an unread type
         for key in range(self.K):
@@ -378,31 +477,33 @@ class _Full:
             if self.track_origin:
                 if self.p0_correct:
                     p0_avail = bool((oin >> key) & 1)
-                elif not correct_only:
+                elif correct_only:
+                    pass
+                elif self.crash:
+                    p0_avail = bool((oin >> key) & 1)
+                elif self.byz_v[key & 1]:
                     p0_avail = not (orcv >> key) & 1
-            origin_pending = bool(tab.origin_on[t] & ~fired)
             A = a[key]
-            B = 0 if correct_only else self.nb - b[key]
+            if correct_only:
+                B = 0
+            elif self.crash:
+                B = b[key]
+            else:
+                B = self.nb - b[key] if self.byz_v[key & 1] else 0
             if first:
                 # the very first receipt fires the token-0 actions: one at a time;
                 # for types nobody reads, one type stands for all of them
-                v = key & 1
-                for src, ok in (("c", A), ("b", B), ("p", p0_avail)):
+                for src, ok in (("c", A), ("b", B and not A), ("p", p0_avail)):
                     if not ok:
                         continue
                     if not tab.readers[t]:
-                        if (v, src) in unread_done:
+                        if (key & 1, src) in unread_done:
                             continue
-                        unread_done.add((v, src))
-                    if src == "c":
-                        yield (q, key, 1, 0, False)
-                    elif src == "b":
-                        yield (q, key, 0, 1, False)
-                    else:
-                        yield (q, key, 0, 0, True)
+                        unread_done.add((key & 1, src))
+                    yield (q, key, 1 if src == "c" else 0, 1 if src == "b" else 0, src == "p")
                 continue
-            if p0_avail and origin_pending:
-                yield (q, key, 0, 0, True)
+            if p0_avail and tab.origin_on[t] & ~fired:
+                yield (q, key, 0, 0, True)  # the broadcaster's message fires `origin`
                 p0_plain = False
             else:
                 p0_plain = p0_avail
@@ -414,32 +515,36 @@ class _Full:
             if level is None:
                 continue
             gap = level - c[key]
-            for use_p0 in ((False, True) if p0_plain else (False,)):
-                rest = gap - (1 if use_p0 else 0)
-                for j in range(min(A, rest), -1, -1):
-                    kb = rest - j
-                    if kb <= B:
-                        yield (q, key, j, kb, use_p0)
-                    else:
-                        break
+            j = min(A, gap)
+            rest = gap - j
+            use_p0 = False
+            if self.p0_correct:  # the broadcaster's message is a correct one
+                if rest and p0_plain:
+                    use_p0, rest = True, rest - 1
+                kb = rest
+            else:  # a faulty broadcaster is one more faulty sender
+                kb = min(rest, B)
+                if rest > kb and p0_plain:
+                    use_p0, rest = True, rest - 1
+            if rest == kb <= B:
+                yield (q, key, j, kb, use_p0)
 
-    def step(self, procs: list, ch: tuple) -> list:
+    def step(self, procs: list, ch: tuple, log: list | None = None) -> list:
         q, key, j, k, p0 = ch
         nxt = list(procs)
-        if key < 0:
-            nxt[q] = nxt[q][:8] + (1,)
-        else:
-            self._receive(nxt, q, key, j, k, p0)
+        if log is not None:
+            log.append(("batch", self.procs[q], key >> 1, key & 1, j, k, p0))
+        self._receive(nxt, q, key, j, k, p0, log)
         return nxt
 
     def delivered(self, procs: list) -> list:
         out: list = [None] * self.sc.n
-        for pos, p in enumerate(self.procs):
+        for pos in range(self.nc):
             dl = procs[pos][6]
-            out[p] = None if dl < 0 else dl
+            out[self.procs[pos]] = None if dl < 0 else dl
         return out
 
-    def search(self):
+    def search(self, guard=lambda states: None):
         init = self.initial()
         ikey = self.canon(init)
         parent = {ikey: None}
@@ -447,9 +552,9 @@ class _Full:
         best = None
         sc = self.sc
         while stack:
+            guard(len(parent))
             key, procs = stack.pop()
-            choices = self.choices(procs)
-            if not choices:  # every process closed and no batch of correct messages left
+            if not self.choices(procs, correct_only=True):  # quiescent
                 prop = violated(sc, self.delivered(procs))
                 if prop is not None:
                     rank = PROPERTIES.index(prop)
@@ -457,7 +562,7 @@ class _Full:
                         best = (rank, key)
                         if rank == 0:
                             break
-            for ch in choices:
+            for ch in self.choices(procs):
                 nxt = self.step(procs, ch)
                 nkey = self.canon(nxt)
                 if nkey not in parent:
@@ -471,16 +576,12 @@ class _Full:
             chain.append(k)
             k = parent[k]
         chain.reverse()
-        procs = self.initial()
-        moves = []
+        moves: list = []
+        procs = self.initial(moves)
         for target in chain[1:]:
             for ch in self.choices(procs):
-                nxt = self.step(procs, ch)
-                if self.canon(nxt) == target:
-                    q, key, j, kb, p0 = ch
-                    if key >= 0:
-                        moves.append(("batch", self.procs[q], key >> 1, key & 1, j, kb, p0))
-                    procs = nxt
+                if self.canon(self.step(procs, ch)) == target:
+                    procs = self.step(procs, ch, moves)
                     break
             else:  # pragma: no cover - the chain was built from these choices
                 raise AssertionError("counterexample path lost")
@@ -488,12 +589,13 @@ class _Full:
         return PROPERTIES[best[0]], len(parent), moves
 
 
-def check(candidate: Candidate, scenario: Scenario, types: int | None = None, **_):
-    if scenario.mode == "byzantine" and scenario.attacker == "full":
-        engine = _Full(candidate, scenario, types)
-    else:
+def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
+          cancel=None, timeout: float | None = None, max_states: int = MAX_STATES, **_):
+    if scenario.mode == "none":
         engine = _SingleValue(candidate, scenario, types)
-    prop, states, moves = engine.search()
+    else:
+        engine = _Counter(candidate, scenario, types)
+    prop, states, moves = engine.search(_Guard(cancel, timeout, max_states))
     if prop is None:
         return None, states, None
     cx = concretize(candidate, scenario, moves, prop, types)

@@ -300,7 +300,8 @@ def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | Non
           first; p0 excluded when the candidate reads `origin`), then k from
           Byzantine senders other than p0 that have not sent <t, v> to dst,
           then, if from_p0, the broadcaster's <t, v> (in transit if p0 is
-          correct, a Byzantine send if not).
+          correct, emitted first if crash-prone, a Byzantine send if
+          Byzantine).
       ("finish",)                 crash the up crash-prone processes that still
                                   have work, then receive every message left
                                   in transit (leftover receipts).
@@ -327,6 +328,16 @@ def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | Non
         s, st = model.receive(s, dst, b, t, v, from_network=False)
         steps.append(st)
 
+    def emit(p: int, d: int, t: int, v: int) -> None:
+        nonlocal s
+        q = s.procs[p]
+        if p not in model.crashy or not q.up or (d, t, v) not in q.pending:
+            raise ValueError(f"move {mv}: p{p} has no pending <{t},{v}> for p{d}")
+        procs = list(s.procs)
+        procs[p] = replace(q, pending=q.pending - {(d, t, v)})
+        s = State(tuple(procs), s.network | {(p, d, t, v)})
+        steps.append(Step("emit", p, sends=((d, t, v),)))
+
     for mv in moves:
         kind = mv[0]
         if kind == "recv":
@@ -334,14 +345,7 @@ def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | Non
         elif kind == "byz":
             byz(*mv[1:])
         elif kind == "emit":
-            _, p, d, t, v = mv
-            q = s.procs[p]
-            if p not in model.crashy or not q.up or (d, t, v) not in q.pending:
-                raise ValueError(f"move {mv}: not a pending send")
-            procs = list(s.procs)
-            procs[p] = replace(q, pending=q.pending - {(d, t, v)})
-            s = State(tuple(procs), s.network | {(p, d, t, v)})
-            steps.append(Step("emit", p, sends=((d, t, v),)))
+            emit(*mv[1:])
         elif kind == "crash":
             p = mv[1]
             q = s.procs[p]
@@ -359,15 +363,28 @@ def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | Non
                 raise ValueError(f"move {mv}: only {len(senders)} correct <{t},{v}> in transit to p{dst}")
             for src in senders[:j]:
                 recv(dst, src, t, v)
-            free = [b for b in sorted(model.byz)
-                    if not (origin and b == 0) and (t, v, b) not in s.procs[dst].received]
-            if len(free) < k:
-                raise ValueError(f"move {mv}: only {len(free)} Byzantine senders left")
-            for b in free[:k]:
-                byz(b, dst, t, v)
+            if model.crashy:  # crash-prone senders holding <t, v> for dst
+                for p in sorted(model.crashy):
+                    if k and not (origin and p == 0) and s.procs[p].up \
+                            and (dst, t, v) in s.procs[p].pending:
+                        emit(p, dst, t, v)
+                        recv(dst, p, t, v)
+                        k -= 1
+                if k:
+                    raise ValueError(f"move {mv}: too few crash-prone senders hold <{t},{v}>")
+            else:
+                free = [b for b in sorted(model.byz)
+                        if not (origin and b == 0) and (t, v, b) not in s.procs[dst].received]
+                if len(free) < k:
+                    raise ValueError(f"move {mv}: only {len(free)} Byzantine senders left")
+                for b in free[:k]:
+                    byz(b, dst, t, v)
             if from_p0:
                 if 0 in model.byz:
                     byz(0, dst, t, v)
+                elif 0 in model.crashy:
+                    emit(0, dst, t, v)
+                    recv(dst, 0, t, v)
                 else:
                     recv(dst, 0, t, v)
         elif kind == "finish":
