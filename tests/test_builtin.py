@@ -86,3 +86,20 @@ def test_counterexamples_replay_on_the_concrete_model():
                     assert quiet and prop == chk.property
                     seen += 1
     assert seen > 10
+
+
+def test_cancel_timeout_and_state_budget_end_a_search_with_an_error():
+    from rbengine.errors import OracleError
+    from rbengine.candidate import Candidate
+
+    # a candidate with a large single-value space (none mode is deterministic,
+    # so use same-value with many Byzantine processes)
+    c = Candidate.loads("broadcast: send_all type0\nreceive: send_all type1 if type0 from 1; "
+                        "send_all type2 if type1 from F+1; deliver if type2 from 2F+1; send_all type0")
+    with pytest.raises(OracleError, match="cancelled"):
+        verify(c, only="byzantine", n=7, f=2, attacker="full", backend="builtin",
+               cancel=lambda: True)
+    with pytest.raises(OracleError, match="states"):
+        verify(c, only="byzantine", n=7, f=2, attacker="full", backend="builtin", max_states=300)
+    with pytest.raises(OracleError, match="time"):
+        verify(c, only="byzantine", n=7, f=2, attacker="full", backend="builtin", timeout=0.0)
