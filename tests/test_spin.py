@@ -246,6 +246,15 @@ def test_timeout():
         spin.check(ref_candidate("bracha"), sc, timeout=0.05)
 
 
+def test_cancel_stops_a_running_search():
+    sc = _scenario("byzantine", 4, "broadcaster-correct")
+    spin.binary(sc, 3)
+    t0 = time.monotonic()
+    with pytest.raises(OracleError, match="cancelled"):
+        spin.check(ref_candidate("bracha"), sc, cancel=lambda: time.monotonic() - t0 > 0.2)
+    assert time.monotonic() - t0 < 5
+
+
 def test_search_depth_too_small():
     with pytest.raises(OracleError, match="depth"):
         spin.check(ref_candidate("alg2"), _scenario("crash", 3, "broadcaster-correct"), depth=3)

@@ -321,17 +321,33 @@ _STATES = re.compile(r"^\s*([0-9.e+]+) states, stored", re.M)
 _ERRORS = re.compile(r"errors: (\d+)")
 
 
-def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what: str) -> str:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise OracleError(f"Spin timed out after {timeout:g}s ({what})")
+POLL = 0.1  # seconds between two looks at `cancel` while pan runs
+
+
+def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what: str,
+         cancel=None) -> str:
+    """Run pan to completion; a timeout or a cancellation kills it (OracleError)."""
     try:
-        r = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=left)
-    except subprocess.TimeoutExpired:
-        raise OracleError(f"Spin timed out after {timeout:g}s ({what})") from None
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
     except OSError as exc:
         raise OracleError(f"cannot run the Spin verifier {args[0]}: {exc.strerror or exc}") from None
-    out = r.stdout + r.stderr
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OracleError(f"Spin timed out after {timeout:g}s ({what})")
+            if cancel is not None and cancel():
+                raise OracleError("verification cancelled")
+            try:
+                out, _ = proc.communicate(timeout=min(left, POLL) if cancel else left)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     if "out of memory" in out or "MEMLIM bound" in out:
         raise OracleError(f"Spin ran out of memory ({what}); the limit is set by the "
                           "backend option memory= (MB)")
@@ -340,8 +356,8 @@ def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what
                           "option depth=")
     if "RB_TABLE" in out:
         raise OracleError("the Spin verifier rejected the candidate table: " + _first_line(out, ""))
-    if r.returncode != 0:
-        raise OracleError(f"the Spin verifier failed with exit code {r.returncode} ({what}): "
+    if proc.returncode != 0:
+        raise OracleError(f"the Spin verifier failed with exit code {proc.returncode} ({what}): "
                           + _first_line(out, "no output"))
     return out
 
@@ -364,8 +380,8 @@ def _parse_moves(out: str) -> tuple[list, list]:
         if kind == "batch":
             d, t, v, j, k, z = map(int, f[2:8])
             moves.append(("batch", d, t, v, j, k, bool(z)))
-        elif kind == "emit":
-            moves.append(("emit", *map(int, f[2:6])))
+        elif kind in ("emit", "recv"):
+            moves.append((kind, *map(int, f[2:6])))
         elif kind == "crash":
             moves.append(("crash", int(f[2])))
         elif kind == "delivered":
@@ -375,7 +391,9 @@ def _parse_moves(out: str) -> tuple[list, list]:
 
 
 def _types(candidate: Candidate, types: int | None) -> int:
-    ntypes = max(types or 0, candidate.types())
+    """Types modelled, as semantics.Model counts them (a Byzantine process may
+    forge type1 even when the candidate uses type0 only)."""
+    ntypes = max(types or 2, candidate.types())
     if ntypes > MAX_TYPES:
         raise OracleError(f"the spin backend models at most {MAX_TYPES} message types "
                           f"(got {ntypes})")
@@ -383,11 +401,18 @@ def _types(candidate: Candidate, types: int | None) -> int:
 
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
-          timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-          depth: int | None = None, **_options):
-    """(highest-priority violated property or None, states stored, Counterexample or None)."""
+          timeout: float | None = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
+          depth: int | None = None, cancel=None, **_options):
+    """(highest-priority violated property or None, states stored, Counterexample or None).
+
+    timeout: seconds for the whole scenario (None: the default, DEFAULT_TIMEOUT);
+    memory: MB for pan (part of the verifier's cache key); depth: pan's -m;
+    cancel: a callable polled while pan runs, True abandons the check.
+    """
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
     ntypes = _types(candidate, types)
-    t = max(ntypes, 2)  # one verifier serves candidates of one and two types
+    t = ntypes
     deadline = time.monotonic() + timeout
     pan = binary(scenario, t, memory, timeout)
     depth = depth or _depth(scenario.n, t)
@@ -401,7 +426,7 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
             env = dict(os.environ)
             env[TABLE_ENV] = tab.encode()
             out = _run([str(pan), f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
-                       scenario.label())
+                       scenario.label(), cancel)
             m = _STATES.search(out)
             e = _ERRORS.search(out)
             if m is None or e is None:
@@ -413,8 +438,8 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
             if not (work / f"{MODEL}.trail").exists():
                 raise OracleError("the Spin verifier reported an error but wrote no trail: "
                                   + _first_line(out, ""))
-            replay = _run([str(pan), "-r", "-S", f"-m{depth}", "-w10"], work, env, deadline, timeout,
-                          f"replay, {scenario.label()}")
+            replay = _run([str(pan), "-r", "-S", f"-m{depth}", "-w10"], work, env, deadline,
+                          timeout, f"replay, {scenario.label()}", cancel)
             try:
                 moves, delivered = _parse_moves(replay)
             except (ValueError, IndexError):
