@@ -1,13 +1,12 @@
 """Backend ``builtin``: an in-process explicit-state search, fast.
 
-Two reduced searches, both argued in docs/oracle.md and both tested against
-the unreduced search of semantics.py on small instances:
+Two reduced searches, argued in docs/oracle.md and tested against the
+unreduced search of semantics.py on small instances:
 
-* single value (none, crash, byzantine ``same-value``): receipts are greedy,
-  the only choices are a crash-prone process's individual sends and a
-  Byzantine process's sends; every closed state is checked;
-* Byzantine ``full``: lazy batched receipts over per-(type, value) counters,
-  with the interchangeable correct processes kept sorted (symmetry).
+* none: receipts are inevitable and commute, so one greedy run suffices;
+* crash and Byzantine: lazy batched receipts over per-(type, value)
+  counters, correct messages preferred to faulty ones, dead counters
+  forgotten, interchangeable processes kept sorted.
 
 Both return moves that semantics.concretize turns into a checked concrete
 counterexample.
@@ -94,165 +93,62 @@ class _Table:
 
 
 # ---------------------------------------------------------------------------
-# single value: none, crash, byzantine same-value
+# none: one greedy run
 # ---------------------------------------------------------------------------
 
-class _SingleValue:
-    """Flat state: per process [cnt*T, origin mask, fired, delivered, sent*T,
-    pending*T] (masks over destinations), then one int of used Byzantine sends."""
+class _NoFailure:
+    """Every receipt is inevitable and commutes with every other one, so the
+    run that receives messages in any fixed order reaches the only quiescent
+    state. State per process: counts per type, origin mask, fired, delivered,
+    destinations sent to per type (value m only)."""
 
     def __init__(self, cand: Candidate, sc: Scenario, types: int | None):
-        self.tab = tab = _Table(cand, sc, types)
+        self.tab = _Table(cand, sc, types)
         self.sc = sc
-        n, T = sc.n, tab.types
-        self.T = T
-        self.W = W = 3 * T + 3
-        self.byz = set(sc.byzantine)
-        self.crashy = set(sc.crash_prone)
-        live = sum(1 << p for p in range(n) if p not in self.byz)
-        self.dmask = []  # per process, per dest mode
-        for p in range(n):
-            self.dmask.append((live, live & ~(1 << p), (1 << p) & live))
-        self.size = n * W + 1
+        self.T = self.tab.types
 
-    def _fire_sends(self, s: list, p: int, dmode: int, st: int, work: list) -> None:
-        base = p * self.W
-        new = self.dmask[p][dmode] & ~s[base + 3 + self.T + st]
-        if not new:
-            return
-        s[base + 3 + self.T + st] |= new
-        if p in self.crashy:
-            s[base + 3 + 2 * self.T + st] |= new
-        else:
-            d = 0
-            while new:
-                if new & 1:
-                    work.append((p, d, st))
-                new >>= 1
-                d += 1
-
-    def closure(self, s: list, work: list, log: list | None = None) -> None:
-        tab, W, T = self.tab, self.W, self.T
-        while work:
-            src, dst, t = work.pop()
-            if log is not None and src not in self.byz:  # a Byzantine send is its own move
-                log.append(("recv", dst, src, t, 0))
-            base = dst * W
-            s[base + t] += 1
-            if src == 0:
-                s[base + T] |= 1 << t
-            fired = s[base + T + 1]
-            for i in range(tab.nact):
-                bit = 1 << i
-                if fired & bit:
-                    continue
-                k = tab.kind[i]
-                if k == _COUNT:
-                    if s[base + tab.ct[i]] < tab.need[i]:
-                        continue
-                elif k == _ORIGIN:
-                    if not (s[base + T] >> tab.ct[i]) & 1:
-                        continue
-                fired |= bit
-                if tab.dest[i] is None:
-                    s[base + T + 2] = 1
-                else:
-                    self._fire_sends(s, dst, tab.dest[i], tab.st[i], work)
-            s[base + T + 1] = fired
-
-    def initial(self, log: list | None = None) -> tuple:
-        s = [0] * self.size
-        work: list = []
-        if 0 not in self.byz:
-            for dmode, st in self.tab.bcast:
-                if dmode is None:
-                    s[self.T + 2] = 1
-                else:
-                    self._fire_sends(s, 0, dmode, st, work)
-        self.closure(s, work, log)
-        return tuple(s)
-
-    def moves(self, state: tuple):
-        W, T = self.W, self.T
-        for p in sorted(self.crashy):
-            base = p * W + 3 + 2 * T
-            for t in range(T):
-                pend = state[base + t]
-                d = 0
-                while pend:
-                    if pend & 1:
-                        yield ("emit", p, d, t, 0)
-                    pend >>= 1
-                    d += 1
-        if self.byz:
-            used = state[-1]
-            idx = 0
-            for b in sorted(self.byz):
-                for dst in self.sc.correct:
-                    for t in range(T):
-                        if not (used >> idx) & 1:
-                            yield ("byz", b, dst, t, 0, idx)
-                        idx += 1
-
-    def apply(self, state: tuple, mv: tuple, log: list | None = None) -> tuple:
-        s = list(state)
-        if mv[0] == "emit":
-            _, p, d, t, _v = mv
-            s[p * self.W + 3 + 2 * self.T + t] &= ~(1 << d)
-            work = [(p, d, t)]
-        else:
-            _, b, dst, t, _v, idx = mv
-            s[-1] |= 1 << idx
-            work = [(b, dst, t)]
-        self.closure(s, work, log)
-        return tuple(s)
-
-    def delivered(self, state: tuple) -> list:
-        W, T = self.W, self.T
-        return [0 if state[p * W + T + 2] else None for p in range(self.sc.n)]
+    def _send(self, st: list, p: int, dmode: int, t: int, work: list) -> None:
+        n = self.sc.n
+        dests = range(n) if dmode == 0 else ([d for d in range(n) if d != p] if dmode == 1 else [p])
+        for d in dests:
+            if d not in st[p]["sent"][t]:
+                st[p]["sent"][t].add(d)
+                work.append((p, d, t))
 
     def search(self, guard=lambda states: None):
-        init = self.initial()
-        parent = {init: None}
-        stack = [init]
-        best = None  # (rank, state)
-        sc = self.sc
-        while stack:
-            guard(len(parent))
-            st = stack.pop()
-            prop = violated(sc, self.delivered(st))
-            if prop is not None:
-                rank = PROPERTIES.index(prop)
-                if best is None or rank < best[0]:
-                    best = (rank, st)
-                    if rank == 0:
-                        break
-            for mv in self.moves(st):
-                ns = self.apply(st, mv)
-                if ns not in parent:
-                    parent[ns] = (st, mv)
-                    stack.append(ns)
-        if best is None:
-            return None, len(parent), None
-        path = []
-        st = best[1]
-        while parent[st] is not None:
-            st, mv = parent[st]
-            path.append(mv)
-        path.reverse()
+        tab, T = self.tab, self.T
+        st = [{"cnt": [0] * T, "orig": 0, "fired": 0, "dl": None,
+               "sent": [set() for _ in range(T)]} for _ in range(self.sc.n)]
+        work: list = []
+        for dmode, t in tab.bcast:
+            if dmode is None:
+                st[0]["dl"] = 0
+            else:
+                self._send(st, 0, dmode, t, work)
         moves: list = []
-        self.initial(moves)
-        st = self.initial()
-        for mv in path:
-            moves.append(mv[:5])
-            st = self.apply(st, mv, moves)  # logs the receipts it causes
-        moves.append(("finish",))
-        return PROPERTIES[best[0]], len(parent), moves
+        while work:
+            src, dst, t = work.pop(0)
+            moves.append(("recv", dst, src, t, 0))
+            p = st[dst]
+            p["cnt"][t] += 1
+            if src == 0:
+                p["orig"] |= 1 << t
+            for i in range(tab.nact):
+                if p["fired"] >> i & 1:
+                    continue
+                k = tab.kind[i]
+                if (k == _COUNT and p["cnt"][tab.ct[i]] < tab.need[i]) or \
+                        (k == _ORIGIN and not p["orig"] >> tab.ct[i] & 1):
+                    continue
+                p["fired"] |= 1 << i
+                if tab.dest[i] is None:
+                    if p["dl"] is None:
+                        p["dl"] = 0
+                else:
+                    self._send(st, dst, tab.dest[i], tab.st[i], work)
+        prop = violated(self.sc, [p["dl"] for p in st])
+        return prop, 1, (moves + [("finish",)] if prop else None)
 
-
-# ---------------------------------------------------------------------------
-# Byzantine full: lazy batched receipts, counters, symmetry
-# ---------------------------------------------------------------------------
 
 class _Counter:
     """Lazy batched receipts over counters (crash, byzantine same-value and full).
@@ -592,7 +488,7 @@ class _Counter:
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           cancel=None, timeout: float | None = None, max_states: int = MAX_STATES, **_):
     if scenario.mode == "none":
-        engine = _SingleValue(candidate, scenario, types)
+        engine = _NoFailure(candidate, scenario, types)
     else:
         engine = _Counter(candidate, scenario, types)
     prop, states, moves = engine.search(_Guard(cancel, timeout, max_states))
