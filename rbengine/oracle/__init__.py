@@ -20,16 +20,13 @@ BACKENDS = ("spin", "builtin", "reference")
 
 
 def _backend(name: str):
-    if name == "builtin":
-        from . import builtin
-        return builtin
-    if name == "reference":
-        from . import reference
-        return reference
-    if name == "spin":
-        from . import spin
-        return spin
-    raise OracleError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    if name not in BACKENDS:
+        raise OracleError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    import importlib
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ImportError as exc:  # a missing dependency, e.g. jinja2 for spin
+        raise OracleError(f"backend {name!r} cannot be loaded: {exc}") from None
 
 
 def default_backend() -> str:
