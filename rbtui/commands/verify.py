@@ -41,6 +41,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
                    help="spin (the default when Spin and gcc are installed), builtin "
                         "(the built-in checker) or reference (unreduced, slow)")
+    p.add_argument("--types", type=int, metavar="T", default=None,
+                   help="message types a Byzantine process may send (default: 2, or more "
+                        "when the candidate uses more)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: {correct, checks, counterexample}")
     p.add_argument("--timeout", type=float, metavar="S", default=None,
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         with _deadline(args.timeout):
             verdict = oracle.verify(candidate, target=args.target or "byzantine", only=args.only,
                                     n=args.n, f=args.f, attacker=args.attacker,
-                                    backend=backend)
+                                    backend=backend, types=args.types)
     except ImportError as exc:
         raise OracleError(f"backend {backend!r} is not available ({exc})") from None
     if args.json:
