@@ -182,14 +182,16 @@ class RunConfig:
     episodes: int = 12000
     seed: int | None = None  # None: drawn at start and recorded
     # The paper gives no alpha, gamma or c. A candidate's verdict never changes,
-    # so alpha = 1 makes Q(s, a) the best return found so far below (s, a)
-    # (with the backward update order), and c is on the scale of the correct
-    # bonus so that exploring competes with it. Chosen with bench/experiments.py
-    # (docs/learner.md has the numbers).
+    # so alpha = 1 and gamma = 1 make Q(s, a) the best return still possible
+    # below (s, a) as far as the run knows (optimistic: see rbengine.learner);
+    # c = 10 is on the scale of the differences between correct candidates'
+    # returns. Chosen with bench/experiments.py (docs/learner.md has the numbers).
     alpha: float = 1.0
     gamma: float = 1.0
-    ucb_c: float = 100.0
+    ucb_c: float = 10.0
     update_order: str = "backward"  # or "forward" (see rbengine.episode)
+    optimistic: bool = True  # a pair never chosen is worth the most it can be (rbengine.learner)
+    untried: str = "first"  # UCB on a pair never chosen: "first" (+inf) or "initial" (its value)
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     checkpoint_every: int = 1
@@ -240,6 +242,8 @@ class RunConfig:
             raise ConfigError("ucb_c must be 0 or more")
         if self.update_order not in ("backward", "forward"):
             raise ConfigError("update_order must be backward or forward")
+        if self.untried not in ("first", "initial"):
+            raise ConfigError("untried must be first or initial")
         if self.checkpoint_every < 1:
             raise ConfigError("checkpoint_every must be 1 or more")
         if self.seed is not None and not 0 <= self.seed < 2**63:
@@ -274,9 +278,9 @@ class RunConfig:
                 kw[k] = _int(v, k, 0, 10**9)
             elif k in ("alpha", "gamma", "ucb_c"):
                 kw[k] = _num(v, k)
-            elif k == "optimise":
+            elif k in ("optimise", "optimistic"):
                 if not isinstance(v, bool):
-                    raise ConfigError("optimise must be true or false")
+                    raise ConfigError(f"{k} must be true or false")
                 kw[k] = v
             elif k == "vocabulary":
                 if not isinstance(v, (str, dict)):

@@ -20,6 +20,7 @@ at each step (an episode never visits a state twice).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -98,7 +99,8 @@ class Transition:
     next_allowed: tuple[int, ...]  # empty after the last STOP
 
 def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
-    scores = ucb_scores(learner.qt, state, allowed, learner.config.ucb_c)
+    cfg = learner.config
+    scores = ucb_scores(learner.qt, state, allowed, cfg.ucb_c, cfg.untried == "first")
     best = max(scores)
     ties = [a for a, s in zip(allowed, scores) if s == best]
     choice = ties[0] if len(ties) == 1 else ties[int(learner.rng.integers(len(ties)))]
@@ -106,9 +108,23 @@ def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[fl
 
 
 def _choose_greedy(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
-    """Best Q among the actions tried in `state` (an untried action's 0 says
-    nothing); first in vocabulary order on ties. No randomness."""
+    """The optimisation episode's choice: what the run knows, not what it
+    hopes. The action towards the cheapest correct candidate found (best
+    accumulated runtime reward, then metrics.cost), then the best Q, then the
+    first in vocabulary order; its score is that candidate's return from
+    `state` (-inf for an action no correct candidate found extends). Without
+    any, the best Q among the actions tried in `state` (an untried action's
+    initial value says nothing). No randomness."""
     qt = learner.qt
+    known = learner.known_values(state, allowed)
+    if any(k is not None for k in known):
+        acc0 = learner.accumulated(state)[0]
+        rewards = learner.config.rewards
+        scores = [-math.inf if k is None else rw.bonus(rewards, True, k[0]) + k[0] - acc0
+                  for k in known]
+        best = max(range(len(allowed)),
+                   key=lambda i: (known[i] is not None, known[i] or (), qt.value(state, allowed[i]), -i))
+        return allowed[best], scores
     scores = [qt.value(state, a) for a in allowed]
     tried = [(s, i) for i, (a, s) in enumerate(zip(allowed, scores)) if qt.visits(state, a) > 0]
     pool = tried or [(s, i) for i, s in enumerate(scores)]

@@ -2,11 +2,21 @@
 episodes, then the optimisation episode (the follow-up paper): one greedy
 episode on what was learnt, validated again, exported as the run's result.
 
-It also keeps the most efficient correct candidate seen, by the efficiency
-metrics of rbengine.metrics (messages, communication steps, messages to
-deliver), since the greedy candidate is not guaranteed to be correct.
-All randomness comes from one seeded numpy Generator whose state is part of
-the learner's state, so a run restored from a checkpoint continues exactly.
+Q values are optimistic: a (state, action) pair never chosen is worth the most
+it could be, the return of a candidate that would end right after it, correct,
+with nothing more to pay. So a subtree keeps the value of its cheapest
+unexplored completion until the run has tried it: without that, a choice whose
+first few completions were incorrect is worth about -1 against about +85 for a
+choice already known to lead to a correct candidate, and UCB's exploration
+term, growing like sqrt(ln N), takes tens of thousands of episodes to go back
+to it (this is how the crash experiment missed Algorithm 2's reward).
+
+Because Q values are hopes, the optimisation episode follows what is known:
+in each state the action towards the cheapest correct candidate found (best
+total runtime reward, then rbengine.metrics.cost), so the run's result is the
+cheapest correct candidate it found. ``Best`` tracks the same order during the
+run. All randomness comes from one seeded numpy Generator whose state is part
+of the learner's state, so a run restored from a checkpoint continues exactly.
 """
 
 from __future__ import annotations
@@ -18,23 +28,30 @@ from typing import Iterator
 import numpy as np
 
 from . import metrics
+from . import reward as rw
 from .cache import VerdictCache
 from .candidate import Candidate
 from .config import RunConfig
 from .episode import Decision, Outcome, run as run_episode
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
-from .state import State
+from .state import DONE, PHASES, State
 
 
 @dataclass
 class Best:
-    """A correct candidate and its efficiency (smaller cost is better)."""
+    """A correct candidate: the cheapest one found (see ``rank``)."""
 
     candidate: Candidate
     cost: tuple  # metrics.cost at the run's N and F, then -accumulated runtime reward
     accumulated: float
     episode: int
+
+    @property
+    def rank(self) -> tuple:
+        """Smaller is cheaper: the total runtime reward first (the learner's
+        own measure), then metrics.cost (messages, steps, messages to deliver)."""
+        return (-self.accumulated,) + tuple(self.cost[:3])
 
     def to_json(self) -> dict:
         return {"candidate": self.candidate.to_json(), "cost": list(self.cost),
@@ -54,12 +71,15 @@ class Learner:
         self.actions = self.heur.actions
         self.stop = self.heur.stop
         self.index = {a: i for i, a in enumerate(self.actions)}
-        self.qt = QTable()
+        self.qt = QTable(self.initial_q if config.optimistic else None)
+        self._so_far: dict[tuple, tuple[float, frozenset]] = {}  # state key -> reward, types sent
         self.dead = DeadStates(self.stop)
         self.rng = np.random.default_rng(config.seed)
         self.cache = cache or VerdictCache(config.target, config.n_value, config.f,
                                            config.attacker, config.backend)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
+        # the correct candidates found: final state key -> (accumulated, metrics.cost)
+        self.correct: dict[tuple, tuple[float, tuple]] = {}
         self.episodes_done = 0
         self.correct_episodes = 0
         self.incorrect_episodes = 0
@@ -122,9 +142,12 @@ class Learner:
             if self.first_correct is None:
                 self.first_correct = {"episode": out.episode, "states": len(qt),
                                       "candidates": len(self.known)}
-            cost = self.cost(cand) + (-out.accumulated,)
-            if self.best is None or cost < self.best.cost:
-                self.best = Best(cand, cost, out.accumulated, out.episode)
+            cost = self.cost(cand)
+            if first_time:
+                self.correct[final_state.key] = (self.accumulated(final_state)[0], cost)
+            best = Best(cand, cost + (-out.accumulated,), out.accumulated, out.episode)
+            if self.best is None or best.rank < self.best.rank:
+                self.best = best
         else:
             self.incorrect_episodes += 1
             if self.config.heuristics.enabled("GH9") and final_state not in self.dead:
@@ -133,6 +156,61 @@ class Learner:
         if State() in self.dead:
             self.exhausted = True
         self.new_episodes.append(out)
+
+    # ---- values -----------------------------------------------------------
+    def accumulated(self, state: State) -> tuple[float, frozenset]:
+        """Runtime reward accumulated in reaching `state`, and the types it sends."""
+        key = state.key
+        hit = self._so_far.get(key)
+        if hit is None:
+            if len(self._so_far) > 200_000:
+                self._so_far.clear()
+            sent: set[int] = set()
+            acc = 0.0
+            for phase, idx in ((0, state.broadcast), (1, state.receive)):
+                for i in idx:
+                    a = self.actions[i]
+                    acc += rw.runtime(self.config.rewards, a, PHASES[phase], sent)
+                    if a.is_send:
+                        sent.add(a.send_type)
+            hit = self._so_far[key] = (acc, frozenset(sent))
+        return hit
+
+    def initial_q(self, state: State, action: int) -> float:
+        """Optimistic initial value of a pair never chosen: the return of the
+        best outcome still possible, the candidate ending correct with nothing
+        more to pay (rbengine.reward.optimistic)."""
+        acc, sent = self.accumulated(state)
+        r = rw.runtime(self.config.rewards, self.actions[action], PHASES[state.phase], sent)
+        return rw.optimistic(self.config.rewards, acc, r)
+
+    def state_of(self, cand: Candidate) -> State:
+        """The final state of a candidate (its actions must be in the vocabulary)."""
+        return State(DONE, tuple(sorted(self.index[a] for a in cand.broadcast)),
+                     tuple(sorted(self.index[a] for a in cand.receive)))
+
+    def restore_correct(self, cands) -> None:
+        """Rebuild ``correct`` from the correct candidates found (on resumption)."""
+        for cand in cands:
+            state = self.state_of(cand)
+            self.correct[state.key] = (self.accumulated(state)[0], self.cost(cand))
+
+    def known_values(self, state: State, allowed: list[int]) -> list[tuple | None]:
+        """For each allowed action, the best correct candidate found that
+        extends `state` + the action: (its accumulated reward, -metrics.cost),
+        larger is better; None when no correct candidate found extends it."""
+        out: list[tuple | None] = [None] * len(allowed)
+        fits = [(k, v) for k, v in self.correct.items() if _extends(k, state.key)]
+        if not fits:
+            return out
+        for pos, a in enumerate(allowed):
+            nxt = state.add(a, self.stop).key
+            for k, (acc, cost) in fits:
+                if _extends(k, nxt):
+                    val = (acc, tuple(-x for x in cost))
+                    if out[pos] is None or val > out[pos]:
+                        out[pos] = val
+        return out
 
     # ---- efficiency -----------------------------------------------------
     def cost(self, cand: Candidate) -> tuple:
@@ -144,7 +222,8 @@ class Learner:
     @property
     def result(self) -> Candidate | None:
         """The run's result: the optimisation episode's candidate when it is
-        correct, else the most efficient correct candidate seen."""
+        correct (it is then the cheapest correct candidate found, by ``Best.rank``),
+        else the cheapest correct candidate seen."""
         if self.final is not None and self.final.correct:
             return self.final.candidate
         return self.best.candidate if self.best else None
@@ -182,6 +261,23 @@ class Learner:
         eps, cands = self.new_episodes, self.new_candidates
         self.new_episodes, self.new_candidates = [], {}
         return eps, cands
+
+
+def _sub(small: tuple, big: tuple) -> bool:
+    """Sorted multiset inclusion."""
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+def _extends(final: tuple, key: tuple) -> bool:
+    """Whether the final state `final` extends the state `key` (keys of State)."""
+    _, fb, fr = final
+    phase, b, r = key
+    if phase == 0:
+        return not r and _sub(b, fb)
+    if phase == 1:
+        return b == fb and _sub(r, fr)
+    return b == fb and r == fr
 
 
 def dumps_state(d: dict) -> str:

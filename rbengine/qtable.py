@@ -1,14 +1,17 @@
 """The QTable (the paper's §4.4): a value and a visit count per (state, action).
 
-Only pairs the learner has chosen are stored (a Q value of a pair never chosen
-is 0): the space of states is large and sparsely visited. Pairs changed since
-the last checkpoint are remembered so a checkpoint writes only those.
+Only pairs the learner has chosen are stored: the space of states is large and
+sparsely visited. A pair never chosen has its initial value, given by the
+function the table is built with (0 without one; the learner's is optimistic,
+see rbengine.learner). Pairs changed since the last checkpoint are remembered
+so a checkpoint writes only those.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 from .action import Action
 from .state import State, action_text
@@ -30,7 +33,8 @@ class QUpdate:
 
 
 class QTable:
-    def __init__(self) -> None:
+    def __init__(self, initial: Callable[[State, int], float] | None = None) -> None:
+        self.initial = initial  # value of a pair never chosen; None: 0
         self.table: dict[tuple, dict[int, list]] = {}  # state key -> action -> [q, visits]
         self.totals: dict[tuple, int] = {}  # state key -> visits of the state
         self.dirty: set[tuple[tuple, int]] = set()
@@ -39,8 +43,11 @@ class QTable:
     def value(self, state: State, action: int) -> float:
         row = self.table.get(state.key)
         if row is None or action not in row:
-            return 0.0
+            return self.initial_value(state, action)
         return row[action][0]
+
+    def initial_value(self, state: State, action: int) -> float:
+        return 0.0 if self.initial is None else self.initial(state, action)
 
     def visits(self, state: State, action: int) -> int:
         row = self.table.get(state.key)
@@ -52,11 +59,12 @@ class QTable:
         return self.totals.get(state.key, 0)
 
     def max_value(self, state: State, allowed: list[int]) -> float:
-        """max over the allowed actions of Q(state, a); 0 for a terminal state."""
+        """max over the allowed actions of Q(state, a) (the initial value for a
+        pair never chosen); 0 for a terminal state."""
         if not allowed:
             return 0.0
         row = self.table.get(state.key, {})
-        return max(row[a][0] if a in row else 0.0 for a in allowed)
+        return max(row[a][0] if a in row else self.initial_value(state, a) for a in allowed)
 
     def __len__(self) -> int:
         """Number of states explored (states in which an action was chosen)."""
@@ -66,9 +74,15 @@ class QTable:
         return sum(len(r) for r in self.table.values())
 
     # ---- learning -------------------------------------------------------
-    def visit(self, state: State, action: int) -> None:
+    def _cell(self, state: State, action: int) -> list:
         row = self.table.setdefault(state.key, {})
-        cell = row.setdefault(action, [0.0, 0])
+        cell = row.get(action)
+        if cell is None:
+            cell = row[action] = [self.initial_value(state, action), 0]
+        return cell
+
+    def visit(self, state: State, action: int) -> None:
+        cell = self._cell(state, action)
         cell[1] += 1
         self.totals[state.key] = self.totals.get(state.key, 0) + 1
         self.dirty.add((state.key, action))
@@ -76,8 +90,7 @@ class QTable:
     def update(self, state: State, action: int, reward: float, next_max: float,
                alpha: float, gamma: float, bonus: float = 0.0) -> QUpdate:
         """Q-learning: Q(s,a) += alpha * (r + gamma * max_a' Q(s',a') - Q(s,a))."""
-        row = self.table.setdefault(state.key, {})
-        cell = row.setdefault(action, [0.0, 0])
+        cell = self._cell(state, action)
         old = cell[0]
         target = reward + bonus + gamma * next_max
         cell[0] = old + alpha * (target - old)
@@ -106,8 +119,11 @@ class QTable:
                 for key, row in self.table.items() for a, (q, n) in row.items()}
 
 
-def ucb_scores(qt: QTable, state: State, allowed: list[int], c: float) -> list[float]:
-    """Q + c*sqrt(ln N(s) / N(s,a)), +inf for an action never chosen in `state`."""
+def ucb_scores(qt: QTable, state: State, allowed: list[int], c: float,
+               untried_first: bool = True) -> list[float]:
+    """Q + c*sqrt(ln N(s) / N(s,a)). An action never chosen in `state` scores
+    +inf (untried_first: UCB1 tries every action once before any repeat), else
+    its initial value + c*sqrt(ln N(s)), as if it had been chosen once."""
     total = qt.state_visits(state)
     log_total = math.log(total) if total > 0 else 0.0
     row = qt.table.get(state.key, {})
@@ -115,7 +131,8 @@ def ucb_scores(qt: QTable, state: State, allowed: list[int], c: float) -> list[f
     for a in allowed:
         cell = row.get(a)
         if cell is None or cell[1] == 0:
-            out.append(math.inf)
+            out.append(math.inf if untried_first
+                       else qt.value(state, a) + c * math.sqrt(log_total))
         else:
             out.append(cell[0] + c * math.sqrt(log_total / cell[1]))
     return out

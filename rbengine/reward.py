@@ -5,11 +5,18 @@ Runtime rewards make cheaper candidates worth more; the bonus (100 + the
 accumulated runtime reward when correct) makes the most efficient correct
 candidate the best one, and -1 for an incorrect one keeps the actions it
 shares with correct candidates attractive.
+
+The accumulated runtime reward does not depend on the order of the choices
+(each type's first SEND pays for the new type, whichever it is), so it is a
+function of the candidate: ``total``. A correct candidate's return (the sum
+of everything the learner receives for it) is ``correct + 2 * total``: the
+bonus counts the runtime rewards a second time.
 """
 
 from __future__ import annotations
 
 from .action import Action
+from .candidate import Candidate
 from .config import Rewards
 
 
@@ -27,3 +34,22 @@ def runtime(rewards: Rewards, action: Action, handler: str, sent_types) -> float
 def bonus(rewards: Rewards, correct: bool, accumulated: float) -> float:
     """Bonus at the end of an episode: correct -> 100 + accumulated runtime reward."""
     return rewards.correct + accumulated if correct else rewards.incorrect
+
+
+def total(rewards: Rewards, candidate: Candidate) -> float:
+    """Accumulated runtime reward of a candidate (RB-Broadcast first, then receive)."""
+    sent: set[int] = set()
+    acc = 0.0
+    for handler in ("broadcast", "receive"):
+        for a in candidate.handler(handler):
+            acc += runtime(rewards, a, handler, sent)
+            if a.is_send:
+                sent.add(a.send_type)
+    return acc
+
+
+def optimistic(rewards: Rewards, accumulated: float, r: float) -> float:
+    """The most a choice of runtime reward `r`, made after `accumulated`, can
+    be worth when the runtime rewards are never positive: its reward plus the
+    correct bonus of a candidate that would cost nothing more."""
+    return r + bonus(rewards, True, accumulated + r)

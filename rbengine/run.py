@@ -130,6 +130,7 @@ class Run:
             for text in store.dead_states(rid):
                 learner.dead.add(State.from_text(text, idx), new=False)
             learner.known = store.known_verdicts(rid)
+            learner.restore_correct(store.candidate(h) for h, ok in learner.known.items() if ok)
         store.update_run(rid, status=RUNNING, pid=os.getpid(), host=socket.gethostname(),
                          episodes_planned=planned, config=json.dumps(config.to_dict()),
                          message=None)

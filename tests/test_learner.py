@@ -23,6 +23,7 @@ A = Action.make
 ACTS = PAPER.actions()
 IDX = {a: i for i, a in enumerate(ACTS)}
 STOP = len(ACTS) - 1
+CONVERGENCE_BUDGET = 2000
 
 
 def st(phase=BROADCAST, broadcast=(), receive=()) -> State:
@@ -201,6 +202,42 @@ def test_ucb_untried_first_then_bonus():
     assert sc[1] == pytest.approx(0 + 2 * math.sqrt(math.log(4) / 3))
 
 
+def test_ucb_untried_valued_at_their_initial_value():
+    qt = QTable(lambda state, a: 10.0 * a)
+    s = State()
+    qt.visit(s, 0)
+    qt.update(s, 0, 5.0, 0.0, 1.0, 1.0)
+    sc = ucb_scores(qt, s, [0, 1, 2], 2.0, untried_first=False)
+    assert sc[0] == pytest.approx(5 + 2 * math.sqrt(math.log(1) / 1))
+    assert sc[1] == pytest.approx(10 + 2 * math.sqrt(math.log(1)))
+    assert sc[2] == pytest.approx(20.0)
+    assert ucb_scores(qt, s, [1], 2.0) == [math.inf]
+
+
+def test_optimistic_initial_values():
+    """A pair never chosen is worth its reward plus the correct bonus of a
+    candidate that would cost nothing more: 100 + accumulated + 2 * reward."""
+    L = Learner(RunConfig(target="crash", seed=1))
+    s = State()
+    assert L.qt.value(s, IDX[A("send_all", 0)]) == 100 - 3 - 3
+    s2 = st(RECEIVE, [A("send_myself", 0)], [A("send_neighbours", 1)])
+    assert L.accumulated(s2) == (-1 - 4, frozenset({0, 1}))
+    assert L.qt.value(s2, IDX[A("deliver")]) == 100 - 5 - 2 - 2
+    assert L.qt.value(s2, STOP) == 100 - 5
+    # a pair starts from its initial value (it matters for alpha < 1)
+    L.qt.visit(s, IDX[A("send_all", 0)])
+    assert L.qt.table[s.key][IDX[A("send_all", 0)]] == [94.0, 1]
+    flat = Learner(RunConfig(target="crash", seed=1, optimistic=False))
+    assert flat.qt.value(s, IDX[A("send_all", 0)]) == 0.0
+
+
+def test_total_reward_of_a_candidate():
+    alg2 = Candidate.loads("broadcast: send_myself type0\nreceive: send_neighbours type1; deliver")
+    assert rw.total(Rewards(), alg2) == -1 + (-2 - 1 - 1) + (-1 - 1) == -7
+    L = Learner(RunConfig(target="crash", seed=1))
+    assert L.accumulated(L.state_of(alg2))[0] == -7
+
+
 def _decisions(learner):
     items = list(learner.episode())
     return [d for d in items if isinstance(d, Decision)], items[-1]
@@ -288,6 +325,47 @@ def test_optimisation_episode_is_greedy_and_revalidated():
     assert out.greedy and not out.cached and out.correct
     assert (L.qt.snapshot(L.actions), L.rng.bit_generator.state) == before
     assert L.result == out.candidate
+
+
+def test_optimisation_episode_takes_the_cheapest_correct_candidate_found():
+    """Best total reward first, then metrics.cost; whatever the Q values say."""
+    L = Learner(RunConfig(target="crash", seed=1, episodes=0))
+    found = ["broadcast: send_all type0\nreceive: send_neighbours type1; deliver",  # -9
+             "broadcast: send_myself type0\nreceive: send_all type1; deliver",  # -8, N^2+1 msgs
+             "broadcast: send_neighbours type0\nreceive: send_neighbours type1; deliver"]  # -8, N^2-1
+    L.restore_correct(Candidate.loads(t) for t in found)
+    out = L.optimise()
+    assert out.correct and out.accumulated == -8 and L.result == Candidate.loads(found[2])
+    L.restore_correct([Candidate.loads(
+        "broadcast: send_myself type0\nreceive: send_neighbours type1; deliver")])  # -7
+    assert L.optimise().accumulated == -7
+    # the scores shown are the returns of the candidate each action leads to
+    ds = [d for d in L.episode(greedy=True) if isinstance(d, Decision)]
+    assert ds[0].scores[ds[0].choice_position] == 100 - 7 - 7
+    assert max(ds[0].scores) == ds[0].scores[ds[0].choice_position]
+
+
+def test_cheapest_is_the_best_total_reward_then_metrics_cost():
+    L = Learner(RunConfig(target="crash", seed=3, episodes=300))
+    for _ in range(300):
+        L.run_episode()
+    best = max(L.correct.values(), key=lambda v: (v[0], tuple(-x for x in v[1])))
+    assert L.best.rank == (-best[0],) + best[1]
+    out = L.optimise()
+    assert out.correct and out.accumulated == L.best.accumulated
+    assert L.cost(out.candidate) == L.best.cost[:3]
+
+
+def test_crash_converges_on_a_small_budget():
+    """Regression guard for the learner as a whole: the crash experiment (N=3)
+    reaches Algorithm 2's reward (-7, the best of every candidate the
+    heuristics allow) on a small budget, for several seeds."""
+    for seed in (0, 1, 2):
+        L = Learner(RunConfig(target="crash", seed=seed, episodes=CONVERGENCE_BUDGET))
+        for _ in range(CONVERGENCE_BUDGET):
+            L.run_episode()
+        out = L.optimise()
+        assert out.correct and out.accumulated == -7, (seed, out.candidate.notation())
 
 
 # ------------------------------------------------------------------ cache --
