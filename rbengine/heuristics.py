@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from .action import DELIVER, Action
 from .config import HEURISTICS, HeuristicsConfig
-from .state import BROADCAST, DONE, RECEIVE, State
+from .state import DONE, RECEIVE, State
 from .vocabulary import Vocabulary
 
 DEAD_END = "dead-end"  # removal reason when GH9 is off (structural dead ends only)

@@ -7,7 +7,7 @@ from rbengine.candidate import Candidate
 from rbengine.oracle import semantics
 from rbengine.oracle.semantics import Model, explore
 from rbengine.sampling import corpus
-from rbengine.scenario import Scenario, scenarios
+from rbengine.scenario import scenarios
 
 
 def cand(text):

@@ -6,7 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from rbengine.candidate import Candidate
 from rbengine.config import RunConfig
 from rbengine.errors import OracleError, StoreError
 from rbengine.notation import latex, pseudo
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = cand.dumps()
     elif args.format == "pseudo":
-        text = pseudo(cand)
+        text = pseudo(cand, title=title)
     elif args.format == "latex":
         text = latex(cand, caption=f"RBCast algorithm for the {cfg.target} target, "
                                    f"learnt by run {row['id']}")

@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from rbengine import metrics
 from rbengine import threshold as thr
-from rbengine.action import DELIVER, LOGICS, SENDS, STOP, Action
+from rbengine.action import LOGICS, SENDS, STOP, Action
 from rbengine.candidate import Candidate
 from rbengine.errors import CandidateError, RbError
 from rbengine.notation import format_action, format_candidate, pseudo

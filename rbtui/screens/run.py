@@ -3,7 +3,6 @@ Figs. 2-3 over episodes, and the best candidate so far."""
 
 from __future__ import annotations
 
-import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
