@@ -32,7 +32,7 @@ def simulate(cfg_dict: dict) -> dict:
     """One simulation, in memory (no store): per-episode curves and the totals."""
     cfg = RunConfig.from_dict(cfg_dict)
     L = Learner(cfg)
-    states, generated = [], []
+    states, generated, best = [], [], []
     t0 = time.perf_counter()
     for _ in range(cfg.episodes):
         out = L.run_episode()
@@ -40,9 +40,15 @@ def simulate(cfg_dict: dict) -> dict:
             break
         states.append(out.states_explored)
         generated.append(len(L.known))
+        best.append(None if L.best is None else L.best.accumulated)
     seconds = time.perf_counter() - t0
     final = L.optimise() if cfg.optimise else None
     fc = L.first_correct or {}
+    # the first episode after which a correct candidate as cheap as the final one was known
+    reached = None
+    if final is not None and final.correct:
+        reached = next((i + 1 for i, b in enumerate(best)
+                        if b is not None and b >= final.accumulated), None)
     return {
         "seed": cfg.seed, "episodes": L.episodes_done, "seconds": seconds,
         "states": states, "generated": generated,
@@ -54,7 +60,8 @@ def simulate(cfg_dict: dict) -> dict:
         "final": None if final is None or final.candidate is None else {
             "notation": final.candidate.notation().replace("\n", " | "),
             "correct": final.correct, "reward": final.accumulated,
-            "metrics": L.metrics(final.candidate)},
+            "metrics": L.metrics(final.candidate), "reached": reached},
+        "result": None if L.result is None else L.result.notation().replace("\n", " | "),
         "best": None if L.best is None else {
             "notation": L.best.candidate.notation().replace("\n", " | "),
             "reward": L.best.accumulated, "metrics": L.metrics(L.best.candidate)},
@@ -70,9 +77,15 @@ def mean_sd(values) -> str:
                                                       else f" ({len(vals)}/{len(values)})")
 
 
-def report(target: str, results: list[dict], wall: float) -> str:
+def report(target: str, results: list[dict], wall: float, cfg: dict | None = None) -> str:
     lines = [f"target {target}: {len(results)} simulation(s) x {results[0]['episodes']} episodes, "
              f"wall time {wall:.1f} s"]
+    if cfg is not None:
+        c = RunConfig.from_dict(cfg)
+        lines.append(f"N={c.n_value} F={c.f_value} attacker={c.attacker} vocabulary={c.vocabulary} "
+                     f"backend={c.backend}; alpha={c.alpha:g} gamma={c.gamma:g} c={c.ucb_c:g} "
+                     f"optimistic={c.optimistic} untried={c.untried} update_order={c.update_order}; "
+                     f"seeds {', '.join(str(r['seed']) for r in results)}")
     lines.append("")
     lines.append("Table 7 - states explored until the first correct candidate")
     lines.append(f"  {target:<10} {mean_sd([r['first_correct_states'] for r in results])}")
@@ -91,14 +104,22 @@ def report(target: str, results: list[dict], wall: float) -> str:
             lines.append(f"  seed {r['seed']}: none")
             continue
         m = f["metrics"]
+        when = f", first reached in episode {f['reached']}" if f.get("reached") else ""
         lines.append(f"  seed {r['seed']}: {'correct' if f['correct'] else 'INCORRECT'}, "
                      f"reward {f['reward']:g}, {m['messages']} msgs, {m['steps']} steps, "
-                     f"deliver on {m['to_deliver']}: {f['notation']}")
+                     f"deliver on {m['to_deliver']}{when}: {f['notation']}")
+        if not f["correct"] and r.get("result"):
+            lines.append(f"    result (cheapest correct candidate seen): {r['result']}")
     counts: dict[str, int] = {}
     for r in results:
         if r["final"]:
             counts[r["final"]["notation"]] = counts.get(r["final"]["notation"], 0) + 1
     top = max(counts.values()) if counts else 0
+    rewards = [r["final"]["reward"] for r in results if r["final"] and r["final"]["correct"]]
+    if rewards:
+        best = max(rewards)
+        lines.append(f"  a correct candidate of the best reward of all simulations ({best:g}) "
+                     f"in {rewards.count(best)} of {len(results)} simulations")
     lines.append(f"  converged to the same candidate in {top} of {len(results)} simulations")
     lines.append("")
     lines.append("Wall time per simulation")
@@ -109,7 +130,7 @@ def report(target: str, results: list[dict], wall: float) -> str:
     return "\n".join(lines)
 
 
-def figures(target: str, results: list[dict], out: Path) -> list[Path]:
+def figures(target: str, results: list[dict], out: Path, suffix: str = "") -> list[Path]:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -118,6 +139,7 @@ def figures(target: str, results: list[dict], out: Path) -> list[Path]:
         return []
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    tag = target if not suffix else f"{target}_{suffix}"
     for key, title, fname in (("states", "States explored", "fig2_states"),
                               ("generated", "Candidates generated", "fig3_candidates")):
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -125,10 +147,10 @@ def figures(target: str, results: list[dict], out: Path) -> list[Path]:
             ax.plot(range(1, len(r[key]) + 1), r[key], label=f"seed {r['seed']}", linewidth=1)
         ax.set_xlabel("episode")
         ax.set_ylabel(title.lower())
-        ax.set_title(f"{title} per episode ({target})")
+        ax.set_title(f"{title} per episode ({tag.replace('_', ', ')})")
         ax.legend(fontsize="small")
         fig.tight_layout()
-        p = out / f"{fname}_{target}.png"
+        p = out / f"{fname}_{tag}.png"
         fig.savefig(p, dpi=120)
         plt.close(fig)
         paths.append(p)
@@ -139,19 +161,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", choices=MODES, required=True)
     ap.add_argument("--seeds", type=int, default=5, help="simulations (default 5)")
-    ap.add_argument("--first-seed", type=int, default=1)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--episodes", type=int, default=12000, help="episodes each (default 12000)")
     ap.add_argument("--config", help="a JSON/TOML run configuration")
     ap.add_argument("--n", type=int)
     ap.add_argument("--attacker", choices=ATTACKERS)
+    ap.add_argument("--vocabulary", help="paper (default) or sound")
     ap.add_argument("--backend", default=None)
     ap.add_argument("--jobs", type=int, default=1, help="simulations in parallel")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"), help="where figures go")
+    ap.add_argument("--tag", default="", help="added to the names of the files written")
     ap.add_argument("--json", action="store_true", help="also write the raw results as JSON")
     args = ap.parse_args(argv)
     base = RunConfig.load(args.config) if args.config else RunConfig()
     base = base.override(target=args.target, episodes=args.episodes, n=args.n,
-                         attacker=args.attacker, backend=args.backend)
+                         attacker=args.attacker, backend=args.backend,
+                         vocabulary=args.vocabulary)
     cfgs = [base.override(seed=args.first_seed + i).to_dict() for i in range(args.seeds)]
     t0 = time.perf_counter()
     if args.jobs > 1:
@@ -160,13 +185,13 @@ def main(argv=None) -> int:
     else:
         results = [simulate(c) for c in cfgs]
     wall = time.perf_counter() - t0
-    print(report(args.target, results, wall))
+    print(report(args.target, results, wall, base.to_dict()))
     out = Path(args.out)
-    for p in figures(args.target, results, out):
+    for p in figures(args.target, results, out, args.tag):
         print(f"figure: {p}")
     if args.json:
         out.mkdir(parents=True, exist_ok=True)
-        p = out / f"experiments_{args.target}.json"
+        p = out / f"experiments_{args.target}{'_' + args.tag if args.tag else ''}.json"
         p.write_text(json.dumps({"config": base.to_dict(), "results": results}))
         print(f"results: {p}")
     return 0
