@@ -319,6 +319,7 @@ class _file_lock:
 
 _STATES = re.compile(r"^\s*([0-9.e+]+) states, stored", re.M)
 _ERRORS = re.compile(r"errors: (\d+)")
+_VIOLATED = re.compile(r"assertion violated\s+!\((validity|agreement|integrity)\)")
 
 
 POLL = 0.1  # seconds between two looks at `cancel` while pan runs
@@ -418,13 +419,12 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
     depth = depth or _depth(scenario.n, t)
     states = 0
     mask = 7
-    found = None
+    found = None  # (property, trail, environment of the run that wrote it)
     work = Path(tempfile.mkdtemp(prefix="rbtui-spin-"))
     try:
         while True:
-            tab = table(candidate, scenario, ntypes, t, mask)
             env = dict(os.environ)
-            env[TABLE_ENV] = tab.encode()
+            env[TABLE_ENV] = table(candidate, scenario, ntypes, t, mask).encode()
             out = _run([str(pan), f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
                        scenario.label(), cancel)
             m = _STATES.search(out)
@@ -435,31 +435,32 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
             states += int(float(m.group(1)))
             if int(e.group(1)) == 0:
                 break
-            if not (work / f"{MODEL}.trail").exists():
-                raise OracleError("the Spin verifier reported an error but wrote no trail: "
-                                  + _first_line(out, ""))
-            replay = _run([str(pan), "-r", "-S", f"-m{depth}", "-w10"], work, env, deadline,
-                          timeout, f"replay, {scenario.label()}", cancel)
-            try:
-                moves, delivered = _parse_moves(replay)
-            except (ValueError, IndexError):
-                raise OracleError("unreadable replay from the Spin verifier: a bug in "
-                                  "rbengine.oracle.spin") from None
-            prop = semantics.violated(scenario, delivered) if len(delivered) == scenario.n else None
-            if prop is None:
-                raise OracleError("the Spin model reported a violation that its replay does "
-                                  f"not show ({scenario.label()}): a bug in rbengine.oracle.spin")
-            found = (prop, moves)
-            (work / f"{MODEL}.trail").unlink()
+            v = _VIOLATED.search(out)
+            trail = work / f"{MODEL}.trail"
+            if v is None or not trail.exists():
+                raise OracleError("the Spin verifier reported an error that is not a property "
+                                  f"violation ({scenario.label()}): " + _first_line(out, ""))
+            prop = v.group(1)
+            found = (prop, trail.rename(work / f"{prop}.trail"), env)
             rank = PROPERTIES.index(prop)
             if rank == 0:
                 break
             mask = sum(_MASK[p] for p in PROPERTIES[:rank])  # only higher priorities left
+        if found is None:
+            return None, states, None
+        prop, trail, env = found
+        replay = _run([str(pan), "-S", f"-m{depth}", "-w10", "-r", trail.name], work, env,
+                      deadline, timeout, f"replay, {scenario.label()}", cancel)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if found is None:
-        return None, states, None
-    prop, moves = found
+    try:
+        moves, delivered = _parse_moves(replay)
+    except (ValueError, IndexError):
+        raise OracleError("unreadable replay from the Spin verifier: a bug in "
+                          "rbengine.oracle.spin") from None
+    if len(delivered) != scenario.n or semantics.violated(scenario, delivered) != prop:
+        raise OracleError(f"the replayed Spin trail does not end violating {prop} "
+                          f"({scenario.label()}): a bug in rbengine.oracle.spin")
     try:
         cx = semantics.concretize(candidate, scenario, [*moves, ("finish",)], prop, types=ntypes)
     except ValueError as exc:
