@@ -218,10 +218,14 @@ compilations = 0
 
 
 def _first_line(text: str, default: str) -> str:
-    for line in text.splitlines():
-        if "error" in line.lower():
-            return line.strip()
+    """The most telling line of a tool's output: its first error or pan: message."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in lines:
+        if "error:" in line.lower() or line.startswith("pan:"):
+            return line
+    for line in lines:
+        if "error" in line.lower():
+            return line
     return lines[0] if lines else default
 
 
