@@ -109,22 +109,21 @@ def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[fl
 
 def _choose_greedy(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
     """The optimisation episode's choice: what the run knows, not what it
-    hopes. The action towards the cheapest correct candidate found (best
-    accumulated runtime reward, then metrics.cost), then the best Q, then the
-    first in vocabulary order; its score is that candidate's return from
-    `state` (-inf for an action no correct candidate found extends). Without
-    any, the best Q among the actions tried in `state` (an untried action's
-    initial value says nothing). No randomness."""
+    hopes. The action towards the cheapest correct candidate found
+    (Learner.rank: best total runtime reward, then metrics.cost, then the
+    vocabulary's order), the first in vocabulary order when several lead to
+    it; an action's score is the return from `state` of the cheapest correct
+    candidate found it leads to (-inf when there is none). Without any, the
+    best Q among the actions tried in `state` (an untried action's initial
+    value says nothing), first in vocabulary order on ties. No randomness."""
     qt = learner.qt
     known = learner.known_values(state, allowed)
     if any(k is not None for k in known):
         acc0 = learner.accumulated(state)[0]
         rewards = learner.config.rewards
-        scores = [-math.inf if k is None else rw.bonus(rewards, True, k[0]) + k[0] - acc0
+        scores = [-math.inf if k is None else rw.bonus(rewards, True, -k[0]) - k[0] - acc0
                   for k in known]
-        best = max(range(len(allowed)),
-                   key=lambda i: (known[i] is not None, known[i] or (), qt.value(state, allowed[i]), -i))
-        return allowed[best], scores
+        return allowed[known.index(min(k for k in known if k is not None))], scores
     scores = [qt.value(state, a) for a in allowed]
     tried = [(s, i) for i, (a, s) in enumerate(zip(allowed, scores)) if qt.visits(state, a) > 0]
     pool = tried or [(s, i) for i, s in enumerate(scores)]

@@ -13,9 +13,9 @@ to it (this is how the crash experiment missed Algorithm 2's reward).
 
 Because Q values are hopes, the optimisation episode follows what is known:
 in each state the action towards the cheapest correct candidate found (best
-total runtime reward, then rbengine.metrics.cost), so the run's result is the
-cheapest correct candidate it found. ``Best`` tracks the same order during the
-run. All randomness comes from one seeded numpy Generator whose state is part
+total runtime reward, then rbengine.metrics.cost, then the vocabulary's
+order: ``Learner.rank``), so the run's result is the cheapest correct
+candidate it found, the ``best`` the learner keeps during the run. All randomness comes from one seeded numpy Generator whose state is part
 of the learner's state, so a run restored from a checkpoint continues exactly.
 """
 
@@ -40,18 +40,12 @@ from .state import DONE, PHASES, State
 
 @dataclass
 class Best:
-    """A correct candidate: the cheapest one found (see ``rank``)."""
+    """A correct candidate: the cheapest one found (``Learner.rank``)."""
 
     candidate: Candidate
     cost: tuple  # metrics.cost at the run's N and F, then -accumulated runtime reward
     accumulated: float
     episode: int
-
-    @property
-    def rank(self) -> tuple:
-        """Smaller is cheaper: the total runtime reward first (the learner's
-        own measure), then metrics.cost (messages, steps, messages to deliver)."""
-        return (-self.accumulated,) + tuple(self.cost[:3])
 
     def to_json(self) -> dict:
         return {"candidate": self.candidate.to_json(), "cost": list(self.cost),
@@ -146,7 +140,7 @@ class Learner:
             if first_time:
                 self.correct[final_state.key] = (self.accumulated(final_state)[0], cost)
             best = Best(cand, cost + (-out.accumulated,), out.accumulated, out.episode)
-            if self.best is None or best.rank < self.best.rank:
+            if self.best is None or self.rank(best) < self.rank(self.best):
                 self.best = best
         else:
             self.incorrect_episodes += 1
@@ -195,21 +189,27 @@ class Learner:
             state = self.state_of(cand)
             self.correct[state.key] = (self.accumulated(state)[0], self.cost(cand))
 
+    def rank(self, best: Best) -> tuple:
+        """What "cheapest" means, smaller first: the best total runtime reward
+        (the learner's own measure), then metrics.cost (messages, steps,
+        messages to deliver), then the order of the vocabulary (a total order:
+        two different candidates never tie)."""
+        return (-best.accumulated,) + tuple(best.cost[:3]) + (self.state_of(best.candidate).key,)
+
     def known_values(self, state: State, allowed: list[int]) -> list[tuple | None]:
-        """For each allowed action, the best correct candidate found that
-        extends `state` + the action: (its accumulated reward, -metrics.cost),
-        larger is better; None when no correct candidate found extends it."""
+        """For each allowed action, the cheapest correct candidate found that
+        extends `state` + the action, as its rank (-accumulated, metrics.cost,
+        final state key); None when no correct candidate found extends it."""
         out: list[tuple | None] = [None] * len(allowed)
-        fits = [(k, v) for k, v in self.correct.items() if _extends(k, state.key)]
+        fits = [(-acc, *cost, k) for k, (acc, cost) in self.correct.items()
+                if _extends(k, state.key)]
         if not fits:
             return out
         for pos, a in enumerate(allowed):
             nxt = state.add(a, self.stop).key
-            for k, (acc, cost) in fits:
-                if _extends(k, nxt):
-                    val = (acc, tuple(-x for x in cost))
-                    if out[pos] is None or val > out[pos]:
-                        out[pos] = val
+            ranks = [r for r in fits if _extends(r[-1], nxt)]
+            if ranks:
+                out[pos] = min(ranks)
         return out
 
     # ---- efficiency -----------------------------------------------------
@@ -222,8 +222,8 @@ class Learner:
     @property
     def result(self) -> Candidate | None:
         """The run's result: the optimisation episode's candidate when it is
-        correct (it is then the cheapest correct candidate found, by ``Best.rank``),
-        else the cheapest correct candidate seen."""
+        correct (it is then ``best``, the cheapest correct candidate found,
+        see ``rank``), else ``best``."""
         if self.final is not None and self.final.correct:
             return self.final.candidate
         return self.best.candidate if self.best else None
