@@ -45,6 +45,7 @@ TABLE_ENV = "RB_TABLE"
 CACHE_ENV = "RBTUI_CACHE_DIR"
 DEFAULT_TIMEOUT = 600.0  # seconds, per scenario
 DEFAULT_MEMORY = 4096  # MB, pan's -DMEMLIM
+COMPILE_TIMEOUT = 600.0  # seconds for spin -a, and again for gcc
 HASH_BITS = 14  # pan -w; the table grows by itself (-DAUTO_RESIZE); large -w costs startup time
 #: -DFREQ: how often pan considers growing its hash table (AUTO_RESIZE)
 CFLAGS = ("-DSAFETY", "-DNOREDUCE", "-DNOCOMP", "-DAUTO_RESIZE", "-DFREQ=16384",
@@ -267,7 +268,7 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
 
 
 def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
-           timeout: float = DEFAULT_TIMEOUT) -> Path:
+           timeout: float = COMPILE_TIMEOUT) -> Path:
     """The compiled verifier for the scenario's setting with t types (compiled once)."""
     spin, gcc = _tool("spin"), _tool("gcc")
     variant = _variant(scenario)
@@ -410,7 +411,8 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           depth: int | None = None, cancel=None, **_options):
     """(highest-priority violated property or None, states stored, Counterexample or None).
 
-    timeout: seconds for the whole scenario (None: the default, DEFAULT_TIMEOUT);
+    timeout: seconds for the scenario's search (None: DEFAULT_TIMEOUT); compiling a
+    verifier the first time a setting is checked is not counted;
     memory: MB for pan (part of the verifier's cache key); depth: pan's -m;
     cancel: a callable polled while pan runs, True abandons the check.
     """
@@ -418,8 +420,8 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
         timeout = DEFAULT_TIMEOUT
     ntypes = _types(candidate, types)
     t = ntypes
+    pan = binary(scenario, t, memory)  # compiled once, not counted in the time limit
     deadline = time.monotonic() + timeout
-    pan = binary(scenario, t, memory, timeout)
     depth = depth or _depth(scenario.n, t)
     states = 0
     mask = 7
