@@ -7,6 +7,7 @@ screen, so they keep going while the user moves between screens.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import sys
@@ -33,6 +34,8 @@ from .screens.stepper import StepperScreen
 from .screens.verdict import VerdictScreen
 
 UI_SWITCH_INTERVAL = 0.0005  # seconds
+#: Longest wait, per kind of worker, for runs and the Stepper to checkpoint on quit.
+QUIT_TIMEOUT = 8.0  # seconds
 BACKEND_MODULES = {"builtin": "rbengine.oracle.builtin", "spin": "rbengine.oracle.spin",
                    "reference": "rbengine.oracle.reference"}
 
@@ -181,21 +184,34 @@ class RbtuiApp(App):
         return stepper.run_id if stepper is not None and stepper.run is not None else None
 
     async def action_quit(self) -> None:
-        """Quit; running runs pause after their episode in flight (checkpointed)."""
-        stepper = self.stepper_screen
-        if stepper is not None:
-            stepper.action_cancel()
-            try:
-                await self.workers.wait_for_complete([w for w in self.workers if w.group == "stepper"])
-            except WorkerCancelled:
-                pass
-            stepper.detach()
+        """Quit; every run pauses after its episode in flight (checkpointed).
+
+        Runs are asked to stop first, so that nothing quitting waits for is
+        still computing; each wait is bounded, so quitting never hangs: a run
+        whose episode outlives QUIT_TIMEOUT is left as a killed run is, with
+        its last checkpoint, resumable.
+        """
         active = self.runs.active()
         if active:
             self.notify(f"Pausing {len(active)} run(s) at a checkpoint…", title="Quit")
             self.runs.stop_all()
-            await self.runs.wait_all()
+        stepper = self.stepper_screen
+        if stepper is not None:
+            stepper.action_cancel()
+            # never an empty list: wait_for_complete([]) waits for every worker
+            busy = [w for w in self.workers if w.group == "stepper" and not w.is_finished]
+            if busy:
+                await self._bounded(self.workers.wait_for_complete(busy))
+            stepper.detach()
+        if active:
+            await self._bounded(self.runs.wait_all())
         self.exit()
+
+    async def _bounded(self, waiting) -> None:
+        try:
+            await asyncio.wait_for(waiting, QUIT_TIMEOUT)
+        except (asyncio.TimeoutError, WorkerCancelled):
+            pass
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)

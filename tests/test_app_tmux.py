@@ -63,3 +63,43 @@ def test_rbtui_starts_switches_screens_and_quits(tmp_path):
         assert db.exists()
     finally:
         tmux("kill-server")
+
+
+def test_quit_after_opening_the_stepper_pauses_the_run(tmp_path):
+    """Start a run, F4 (Stepper), F2 (Runs), Ctrl+Q: the app exits within a few
+    seconds and the run is paused at a checkpoint, resumable."""
+    from rbengine.store import Store
+
+    db = tmp_path / "store.sqlite"
+    tmux = Tmux(f"rbtui-quit-{tmp_path.name}")
+    command = f"{rbtui_command()} --db {shlex.quote(str(db))}; echo EXITED $?; sleep 30"
+    tmux("new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", command)
+    try:
+        tmux.wait_for("No runs yet")
+        tmux("send-keys", "-t", "smoke", "s")
+        tmux.wait_for("Start a learning run")
+        tmux("send-keys", "-t", "smoke", "Tab")  # to the N field; Enter starts the run
+        tmux("send-keys", "-t", "smoke", "Enter")
+        t0 = time.monotonic()
+        while True:  # the run has checkpointed some episodes
+            if db.exists():
+                with Store(db, readonly=True) as store:
+                    rows = store.runs()
+                if rows and rows[0]["status"] == "running" and rows[0]["episodes_done"] > 0:
+                    break
+            assert time.monotonic() - t0 < 30, "the run did not start"
+            time.sleep(0.2)
+        tmux("send-keys", "-t", "smoke", "F4")
+        tmux.wait_for("no run")
+        tmux("send-keys", "-t", "smoke", "F2")
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        tmux("send-keys", "-t", "smoke", "C-q")
+        tmux.wait_for("EXITED 0", timeout=15)
+        assert time.monotonic() - t0 < 12
+        with Store(db, readonly=True) as store:
+            row = store.runs()[0]
+        assert row["status"] == "paused", row["status"]
+        assert 0 < row["episodes_done"] < row["episodes_planned"]
+    finally:
+        tmux("kill-server")
