@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if sizes is not None and (args.n is not None or args.f is not None):
         raise OracleError("give --sizes or --n/--f, not both")
     target = args.target or "byzantine"
+    oracle.plan(target, args.only, args.n, args.f, args.attacker, sizes)  # bad sizes: exit 2
     for note in oracle.notes(target, args.only, args.n, args.f, sizes):
         print(f"rbtui: warning: {note.text()}", file=sys.stderr)
     try:
