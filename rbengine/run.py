@@ -55,7 +55,7 @@ class Progress:
         return f"{m} msgs/{s} steps/{d} to deliver"
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid or pid == os.getpid():
         return False
     try:
@@ -85,6 +85,7 @@ class Run:
         self._seconds0 = row["seconds"] or 0.0
         self._t0 = time.perf_counter()
         self.status = row["status"]
+        self._held: tuple | None = None  # (status, planned, message) before hold()
 
     # ---- creation ----------------------------------------------------------
     @classmethod
@@ -109,7 +110,7 @@ class Run:
         row = store.run(run_id)
         rid = row["id"]
         if row["status"] == RUNNING and not force and row["host"] == socket.gethostname() \
-                and _pid_alive(row["pid"]):
+                and pid_alive(row["pid"]):
             raise StoreError(f"run {rid} is still running (pid {row['pid']})")
         planned = row["episodes_planned"] if episodes is None else episodes
         if row["status"] == FINISHED and planned <= row["episodes_done"]:
@@ -135,6 +136,33 @@ class Run:
                          episodes_planned=planned, config=json.dumps(config.to_dict()),
                          message=None)
         return cls(store, rid, learner, planned)
+
+    @classmethod
+    def hold(cls, store: Store, run_id: int | str) -> "Run":
+        """Open a run to step it by hand (the Stepper). Episodes stepped are
+        added to the run, but release() gives back its status, plan and
+        message: stepping a finished run leaves it finished, a paused one paused."""
+        row = store.run(run_id)
+        was = row["status"]
+        if was == RUNNING:  # resume() refuses a live owner; a dead one left it resumable
+            was = PAUSED
+        run = cls.resume(store, row["id"],
+                         episodes=max(row["episodes_planned"], row["episodes_done"] + 1))
+        run._held = (was, row["episodes_planned"], row["message"])
+        return run
+
+    def release(self) -> None:
+        """Checkpoint a held run and give it back as it was (see hold());
+        a run started to be stepped is left paused."""
+        was, planned, message = self._held or (PAUSED, self.planned, None)
+        planned = max(planned, self.learner.episodes_done)
+        config = replace(self.learner.config, episodes=planned)
+        self.status = was
+        self.planned = planned
+        self.checkpoint(status=was, message=message,
+                        extra={"episodes_planned": planned,
+                               "config": json.dumps(config.to_dict())})
+        self._held = None
 
     # ---- control -------------------------------------------------------------
     def stop(self) -> None:
@@ -211,7 +239,8 @@ class Run:
                         best.candidate.notation().replace("\n", " | ") if best else None,
                         self._seconds0 + time.perf_counter() - self._t0, self.status)
 
-    def checkpoint(self, status: str | None = None, message: str | None = None) -> None:
+    def checkpoint(self, status: str | None = None, message: str | None = None,
+                   extra: dict | None = None) -> None:
         L = self.learner
         outcomes, cands = L.drain()
         episodes = [{"run_id": self.id, "episode": o.episode,
@@ -237,6 +266,7 @@ class Run:
         if status:
             fields["status"] = status
             fields["message"] = message
+        fields.update(extra or {})
         self.store.checkpoint(
             self.id, episodes=episodes, candidates=cands, oracle_key=L.cache.key,
             verdicts=L.cache.drain(), q_rows=L.qt.drain(L.actions),

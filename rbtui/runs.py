@@ -21,6 +21,16 @@ from rbengine.errors import RbError
 from .messages import RunEnded, RunProgress, RunStarted
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+STEPPING, ELSEWHERE, INTERRUPTED = "stepping", "running elsewhere", "interrupted"
+STATUS_STYLE = {RUNNING: "green", ELSEWHERE: "green", STEPPING: "cyan", PAUSED: "yellow",
+                "pausing": "yellow", INTERRUPTED: "yellow", FAILED: "red"}
+
+
+def owner_alive(row: dict) -> bool:
+    """The process recorded as running the run is alive (on this host) and not this one."""
+    import socket
+    from rbengine.run import pid_alive
+    return row.get("host") == socket.gethostname() and pid_alive(row.get("pid"))
 
 
 @dataclass
@@ -66,6 +76,22 @@ class RunManager:
     def is_active(self, run_id: int) -> bool:
         h = self.handle_for(run_id)
         return h is not None and h in self.active()
+
+    def status_of(self, row: dict) -> str:
+        """What a run is doing, seen from this app: running or pausing here,
+        stepping (held by the Stepper), running elsewhere (another live
+        process owns it), interrupted (its owner is gone: resumable), or the
+        status stored (paused, finished, failed)."""
+        rid = row["id"]
+        h = self.handle_for(rid)
+        if h is not None and self.is_active(rid):
+            return "pausing" if h.stop_requested else RUNNING
+        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        if holder == rid:
+            return STEPPING
+        if row.get("status") == RUNNING:
+            return ELSEWHERE if owner_alive(row) else INTERRUPTED
+        return row.get("status") or "?"
 
     # ---- control ----------------------------------------------------------------
     def start(self, config: RunConfig, name: str | None = None) -> RunHandle:

@@ -126,9 +126,7 @@ class RunScreen(Screen):
         p = h.progress if (h is not None and self.active) else None
         planned = p.planned if p else row.get("episodes_planned", 0)
         done = p.episode if p else row.get("episodes_done", 0)
-        status = ("pausing" if h.stop_requested else "running") if (h and self.active) else row.get("status", "?")
-        if status == "running" and not self.active:
-            status = "interrupted"
+        status = self.app.runs.status_of(row) if row else "?"
         self.query_one("#run-title", Static).update(
             f"[b]run {self.run_id}[/]  {run_target(row) if row else ''}  status [b]{status}[/]"
             f"  seed {row.get('seed', '?')}")
