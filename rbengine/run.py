@@ -78,6 +78,7 @@ class Run:
         self.learner = learner
         self.planned = planned
         self._stop = False
+        self._finish = False  # stop() with finish=True: finish instead of pausing
         self._since_checkpoint = 0
         row = store.run(run_id)
         self._hits0 = row["cache_hits"] or 0
@@ -165,8 +166,11 @@ class Run:
         self._held = None
 
     # ---- control -------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the run to pause after the episode in flight (thread/signal safe)."""
+    def stop(self, finish: bool = False) -> None:
+        """Ask the run to pause after the episode in flight (thread/signal safe);
+        with `finish`, to run the optimisation episode and finish instead. A run
+        finished early keeps its plan: resuming it continues towards the plan."""
+        self._finish = self._finish or finish
         self._stop = True
 
     @property
@@ -197,7 +201,8 @@ class Run:
                     rate = (L.episodes_done - last_eps) / (now - last_report)
                     progress(self.progress(rate))
                     last_report, last_eps = now, L.episodes_done
-            if self._stop and L.episodes_done < self.planned and not L.exhausted:
+            if self._stop and not self._finish and L.episodes_done < self.planned \
+                    and not L.exhausted:
                 self.status = PAUSED
                 self.checkpoint(status=PAUSED)
             else:
@@ -205,6 +210,9 @@ class Run:
                     L.optimise()
                 msg = (f"every candidate the heuristics allow is known incorrect "
                        f"(after {L.episodes_done} episodes)") if L.exhausted else None
+                if msg is None and L.episodes_done < self.planned:
+                    msg = (f"stopped at {L.episodes_done} of {self.planned} episodes; "
+                           f"resuming continues towards {self.planned}")
                 self.status = FINISHED
                 self.checkpoint(status=FINISHED, message=msg)
         except (KeyboardInterrupt, SystemExit):

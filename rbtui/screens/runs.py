@@ -34,6 +34,11 @@ def run_target(row: dict) -> str:
     return f"{row['target']}{att} N={n}"
 
 
+def resumable(row: dict) -> bool:
+    """Not finished, or finished (stopped) before its plan."""
+    return row.get("status") != "finished" or row.get("episodes_done", 0) < row.get("episodes_planned", 0)
+
+
 def cost_text(cost) -> str:
     if not cost:
         return "-"
@@ -197,8 +202,9 @@ class RunsScreen(Screen):
         if rid is None:
             return
         row = self.rows.get(rid, {})
-        if row.get("status") == "finished":
-            self.notify(f"Run {rid} is finished.", severity="warning")
+        if not resumable(row):
+            self.notify(f"Run {rid} is finished ({row.get('episodes_done')} episodes, as planned).",
+                        severity="warning")
             return
         try:
             self.app.runs.resume(rid)
