@@ -303,3 +303,25 @@ def test_a_version_1_store_gains_the_search_tables_and_keeps_its_runs(tmp_path):
     with Store(db) as st:
         assert st.searches() == [] and st.runs()[0]["name"] == "old"
         assert st.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_runs_and_show_list_searches_and_a_run_reports_its_distance(tmp_path):
+    db = str(tmp_path / "s.sqlite")
+    r = cli("search", "--target", "none", "--workers", "0", "--db", db, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "certified cheapest correct candidates: total reward -5" in r.stdout
+    r = cli("run", "--target", "none", "--episodes", "60", "--seed", "1", "--db", db, "-q")
+    assert r.returncode == 0, r.stderr
+    assert "optimum -5 (certified by search s1), this run " in r.stdout
+    shown = json.loads(cli("show", "1", "--db", db, "--json").stdout)
+    assert shown["optimum"]["reward"] == -5 and shown["optimum"]["search"] == "s1"
+    assert shown["optimum"]["distance"] == -5 - shown["optimum"]["run"] >= 0  # reward lost
+    table = cli("runs", "--db", db).stdout
+    assert "searches (rbtui search):" in table and "s1" in table
+    listed = json.loads(cli("runs", "--db", db, "--json").stdout)
+    assert [x.get("kind") for x in listed] == [None, "search"]
+    s1 = json.loads(cli("show", "s1", "--db", db, "--json").stdout)
+    assert s1["optimum"] == -5 and s1["certified"][0]["notation"].startswith("broadcast: send_all")
+    # a learning run in another space has no optimum to compare with
+    r = cli("run", "--target", "crash", "--episodes", "20", "--seed", "1", "--db", db, "-q")
+    assert "optimum" not in r.stdout
