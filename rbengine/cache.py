@@ -4,8 +4,10 @@ verdict depends only on the candidate and what is checked, never on the backend.
 Key = the candidate's canonical hash + the oracle settings, written as the list
 of scenarios checked (mode, N, F, attacker) and ORACLE_VERSION, so a change of
 the oracle invalidates old verdicts and two settings that check the same
-scenarios share them. Backed by the store when one is given, so verdicts are
-reused across runs and resumptions.
+scenarios share them. Each size has its own key: a verification at several
+sizes is the conjunction of one cached verdict per size, so adding a size to a
+run reuses every verdict already known for the others. Backed by the store
+when one is given, so verdicts are reused across runs and resumptions.
 """
 
 from __future__ import annotations
@@ -17,9 +19,19 @@ from .candidate import Candidate
 
 
 def oracle_key(target: str, n: int, f: int | None, attacker: str) -> str:
+    """The key of one size."""
     from .oracle import ORACLE_VERSION, plan
     scs = plan(target, None, n, f, attacker)
     return f"v{ORACLE_VERSION}|" + ";".join(sc.label() for sc in scs)
+
+
+def size_keys(target: str, n: int | None, f: int | None, attacker: str,
+              sizes=None) -> list[tuple]:
+    """(Size, key) per size, cheapest first."""
+    from .oracle import resolve_sizes
+    return [(s, oracle_key(target, s.n, s.f, attacker))
+            for s in resolve_sizes(target, None, n if sizes is None else None,
+                                   f if sizes is None else None, sizes)]
 
 
 @dataclass
@@ -38,16 +50,43 @@ class VerdictRecord:
         return cls(verdict.correct, verdict.summary(), verdict.to_json(), verdict.backend,
                    verdict.seconds, verdict.states)
 
+    @classmethod
+    def combine(cls, parts: list["VerdictRecord"], sizes: list[str]) -> "VerdictRecord":
+        """One record for several sizes from one record per size (in order; the
+        last may be the failing one, after which nothing was checked)."""
+        if len(parts) == 1 and len(sizes) == 1:
+            return parts[0]
+        from .verdict import Verdict
+        checks, notes = [], []
+        cx = None
+        for p in parts:
+            v = Verdict.from_json(p.data, p.backend)
+            checks.extend(v.checks)
+            notes.extend(n for n in v.notes if n not in notes)
+            cx = cx or v.counterexample
+        correct = all(p.correct for p in parts) and len(parts) == len(sizes)
+        v = Verdict(correct, checks, parts[-1].backend if parts else "", sizes=list(sizes),
+                    notes=notes)
+        data = v.to_json()
+        if cx is not None:
+            data["counterexample"] = cx.to_json()
+        return cls(correct, v.summary(), data, v.backend, sum(p.seconds for p in parts),
+                   sum(p.states for p in parts))
+
 
 class VerdictCache:
-    def __init__(self, target: str, n: int, f: int | None, attacker: str, backend: str,
-                 store=None):
-        self.settings = {"target": target, "n": n, "f": f, "attacker": attacker}
+    """Verdicts by candidate hash, for one target at one or several sizes."""
+
+    def __init__(self, target: str, n: int | None, f: int | None, attacker: str,
+                 backend: str, store=None, sizes=None):
+        self.target, self.attacker = target, attacker
+        self.sizes = size_keys(target, n, f, attacker, sizes)  # (Size, key), cheapest first
         self.backend = backend
-        self.key = oracle_key(target, n, f, attacker)
+        #: the key of the whole verification (one size: that size's key)
+        self.key = " && ".join(k for _, k in self.sizes)
         self.store = store
-        self.memory: dict[str, VerdictRecord] = {}
-        self.new: list[tuple[str, VerdictRecord]] = []  # not yet in the store
+        self.memory: dict[tuple[str, str], VerdictRecord] = {}  # (hash, size key) -> record
+        self.new: list[tuple[str, str, VerdictRecord]] = []  # (key, hash, record), not yet stored
         self.hits = 0
         self.misses = 0
         self.oracle_seconds = 0.0
@@ -57,35 +96,70 @@ class VerdictCache:
         asked = self.hits + self.misses
         return self.hits / asked if asked else 0.0
 
-    def lookup(self, h: str) -> VerdictRecord | None:
-        rec = self.memory.get(h)
+    def _get(self, h: str, key: str) -> VerdictRecord | None:
+        rec = self.memory.get((h, key))
         if rec is None and self.store is not None:
-            rec = self.store.get_verdict(h, self.key)
+            rec = self.store.get_verdict(h, key)
             if rec is not None:
-                self.memory[h] = rec
+                self.memory[(h, key)] = rec
         return rec
+
+    def _known(self, h: str) -> tuple[list[VerdictRecord], int]:
+        """The records known for the sizes in order, up to the first unknown
+        or failing one; and the index of the first size still to check."""
+        parts = []
+        for i, (_, key) in enumerate(self.sizes):
+            rec = self._get(h, key)
+            if rec is None:
+                return parts, i
+            parts.append(rec)
+            if not rec.correct:
+                return parts, len(self.sizes)
+        return parts, len(self.sizes)
+
+    def _texts(self) -> list[str]:
+        return [s.text() for s, _ in self.sizes]
+
+    def lookup(self, h: str) -> VerdictRecord | None:
+        """The verdict if every size it needs is known (a failing size makes
+        the later ones unnecessary)."""
+        parts, todo = self._known(h)
+        if todo < len(self.sizes):
+            return None
+        return VerdictRecord.combine(parts, self._texts())
 
     def verify(self, candidate: Candidate, cancel=None, use_cache: bool = True,
                h: str | None = None) -> tuple[VerdictRecord, bool]:
-        """(verdict, whether it came from the cache); `h`: the candidate's hash if known."""
+        """(verdict, whether it came from the cache); `h`: the candidate's hash if known.
+
+        Sizes are checked cheapest first and the first failing one ends the
+        verification; only the sizes not in the cache are checked."""
         h = h or candidate.content_hash()
+        parts, todo = self._known(h) if use_cache else ([], 0)
+        if todo >= len(self.sizes):
+            self.hits += 1
+            return VerdictRecord.combine(parts, self._texts()), True
         if use_cache:
-            rec = self.lookup(h)
-            if rec is not None:
-                self.hits += 1
-                return rec, True
             self.misses += 1
         from .oracle import verify
         t0 = time.perf_counter()
-        v = verify(candidate, backend=self.backend, stop_early=True, cancel=cancel,
-                   **self.settings)
+        for s, key in self.sizes[todo:]:
+            v = verify(candidate, target=self.target, n=s.n, f=s.f, attacker=self.attacker,
+                       backend=self.backend, stop_early=True, cancel=cancel)
+            for c in v.checks:
+                c.size = s.text()
+            v.sizes = [s.text()]
+            rec = VerdictRecord.of(v)
+            if (h, key) not in self.memory:
+                self.new.append((key, h, rec))
+            self.memory[(h, key)] = rec
+            parts.append(rec)
+            if not rec.correct:
+                break
         self.oracle_seconds += time.perf_counter() - t0
-        rec = VerdictRecord.of(v)
-        if h not in self.memory:
-            self.new.append((h, rec))
-        self.memory[h] = rec
-        return rec, False
+        return VerdictRecord.combine(parts, self._texts()), False
 
-    def drain(self) -> list[tuple[str, VerdictRecord]]:
+    def drain(self) -> list[tuple[str, str, VerdictRecord]]:
+        """The (size key, hash, record) verified since the last drain."""
         out, self.new = self.new, []
         return out

@@ -176,6 +176,10 @@ class RunConfig:
     target: str = "crash"
     n: int | None = None  # None: the paper's N for the target (3, 3, 4)
     f: int | None = None  # None: each mode's maximum for N
+    # Several sizes instead of one (n, f): "4,7:2" (rbengine.size); a candidate
+    # is correct only if it is correct at every size. Efficiency metrics are
+    # computed at the smallest.
+    sizes: str | None = None
     attacker: str = "full"
     vocabulary: str | dict = "paper"
     backend: str = "builtin"
@@ -198,14 +202,32 @@ class RunConfig:
     optimise: bool = True
 
     # ---- derived values ------------------------------------------------
+    def size_list(self) -> list:
+        """The sizes verified, cheapest first (one when `sizes` is not set)."""
+        from .oracle import resolve_sizes
+        try:
+            return resolve_sizes(self.target, None, self.n if self.sizes is None else None,
+                                 self.f if self.sizes is None else None, self.sizes)
+        except RbError as exc:
+            raise ConfigError(str(exc)) from None
+
     @property
     def n_value(self) -> int:
-        return self.n if self.n is not None else PAPER_N[self.target]
+        """N of the (smallest) size: the one efficiency metrics are computed at."""
+        if self.n is not None:
+            return self.n
+        if self.sizes is not None:
+            return self.size_list()[0].n
+        return PAPER_N[self.target]
 
     @property
     def f_value(self) -> int:
         """F of the target mode: the one efficiency metrics are computed at."""
-        return self.f if self.f is not None else default_f(self.target, self.n_value)
+        if self.f is not None:
+            return self.f
+        if self.sizes is not None and self.n is None:
+            return self.size_list()[0].f_for(self.target)
+        return default_f(self.target, self.n_value)
 
     def vocab(self) -> vocab_mod.Vocabulary:
         try:
@@ -215,6 +237,8 @@ class RunConfig:
 
     def oracle_settings(self) -> dict:
         """The arguments of rbengine.oracle.verify that decide a verdict."""
+        if self.sizes is not None:
+            return {"target": self.target, "sizes": self.sizes, "attacker": self.attacker}
         return {"target": self.target, "n": self.n_value, "f": self.f,
                 "attacker": self.attacker}
 
@@ -227,9 +251,14 @@ class RunConfig:
         from .oracle import BACKENDS, plan
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r} (known: {', '.join(BACKENDS)})")
+        if self.sizes is not None and (self.n is not None or self.f is not None):
+            raise ConfigError("give sizes or n/f, not both")
         try:
-            plan(self.target, None, self.n_value, self.f, self.attacker)
-        except OracleError as exc:
+            if self.sizes is not None:
+                plan(self.target, None, None, None, self.attacker, sizes=self.sizes)
+            else:
+                plan(self.target, None, self.n_value, self.f, self.attacker)
+        except RbError as exc:
             raise ConfigError(str(exc)) from None
         self.vocab()
         if self.episodes < 0:
@@ -282,6 +311,8 @@ class RunConfig:
                 if not isinstance(v, bool):
                     raise ConfigError(f"{k} must be true or false")
                 kw[k] = v
+            elif k == "sizes":
+                kw[k] = None if v is None else _sizes(v)
             elif k == "vocabulary":
                 if not isinstance(v, (str, dict)):
                     raise ConfigError("vocabulary is a preset name (paper, sound) or a table")
@@ -316,8 +347,16 @@ class RunConfig:
             raise ConfigError(f"{p}: {exc}") from None
 
     def override(self, **kw) -> "RunConfig":
-        """Command-line flags: every value that is not None replaces the file's."""
-        return replace(self, **{k: v for k, v in kw.items() if v is not None}).validate()
+        """Command-line flags: every value that is not None replaces the file's.
+        Sizes replace the file's n and f, and n or f replace its sizes."""
+        kw = {k: v for k, v in kw.items() if v is not None}
+        if "sizes" in kw:
+            kw["sizes"] = _sizes(kw["sizes"])
+            kw.setdefault("n", None)
+            kw.setdefault("f", None)
+        elif "n" in kw or "f" in kw:
+            kw["sizes"] = None
+        return replace(self, **kw).validate()
 
 
 # ---------------------------------------------------------------- helpers --
@@ -325,6 +364,15 @@ def _no_unknown(d: dict, known, where: str) -> None:
     bad = sorted(set(d) - set(known))
     if bad:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} (known: {', '.join(known)})")
+
+
+def _sizes(v) -> str:
+    """The canonical text of sizes given as "4,7:2" or a list ([4, "7:2", [10, 3]])."""
+    from . import size
+    try:
+        return size.text(size.parse(v))
+    except RbError as exc:
+        raise ConfigError(f"sizes: {exc}") from None
 
 
 def _num(v, what: str) -> float:

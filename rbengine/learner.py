@@ -69,8 +69,8 @@ class Learner:
         self._so_far: dict[tuple, tuple[float, frozenset]] = {}  # state key -> reward, types sent
         self.dead = DeadStates(self.stop)
         self.rng = np.random.default_rng(config.seed)
-        self.cache = cache or VerdictCache(config.target, config.n_value, config.f,
-                                           config.attacker, config.backend)
+        self.cache = cache or VerdictCache(config.target, config.n, config.f,
+                                           config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
         # the correct candidates found: final state key -> (accumulated, metrics.cost)
         self.correct: dict[tuple, tuple[float, tuple]] = {}

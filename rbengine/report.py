@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 
 from . import metrics
-from .cache import oracle_key
+from .cache import VerdictCache
 from .config import RunConfig
 from .store import Store
 
 
-def _candidate(store: Store, h: str | None, cfg: RunConfig, key: str) -> dict | None:
+def _candidate(store: Store, h: str | None, cfg: RunConfig, cache: VerdictCache) -> dict | None:
     c = store.candidate(h)
     if c is None:
         return None
-    v = store.get_verdict(h, key)
+    v = cache.lookup(h)
     return {"hash": h, "candidate": c.to_json(), "notation": c.notation(),
             "verdict": None if v is None else {"correct": v.correct, "summary": v.summary,
                                                **v.data},
@@ -31,11 +31,13 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
     and the analogues of the paper's Tables 7-8 (first correct candidate)."""
     row = store.run(run_id)
     cfg = RunConfig.from_dict(json.loads(row["config"]))
-    key = oracle_key(cfg.target, cfg.n_value, cfg.f, cfg.attacker)
+    cache = VerdictCache(cfg.target, cfg.n, cfg.f, cfg.attacker, cfg.backend, store=store,
+                         sizes=cfg.sizes)
     hits, misses = row["cache_hits"] or 0, row["cache_misses"] or 0
     out = {
         "id": row["id"], "name": row["name"], "status": row["status"], "target": cfg.target,
-        "n": cfg.n_value, "f": cfg.f_value, "attacker": cfg.attacker, "seed": row["seed"],
+        "n": cfg.n_value, "f": cfg.f_value, "sizes": [sz.text() for sz in cfg.size_list()],
+        "attacker": cfg.attacker, "seed": row["seed"],
         "backend": cfg.backend,
         "episodes": {"done": row["episodes_done"], "planned": row["episodes_planned"]},
         "correct": row["correct"], "incorrect": row["incorrect"],
@@ -44,9 +46,9 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
                   "hit_rate": round(hits / (hits + misses), 4) if hits + misses else 0.0},
         "states": row["states"], "seconds": round(row["seconds"] or 0.0, 3),
         "created": row["created"], "updated": row["updated"], "message": row["message"],
-        "best": _candidate(store, row["best_hash"], cfg, key),
-        "final": _candidate(store, row["final_hash"], cfg, key),
-        "result": _candidate(store, row["result_hash"], cfg, key),
+        "best": _candidate(store, row["best_hash"], cfg, cache),
+        "final": _candidate(store, row["final_hash"], cfg, cache),
+        "result": _candidate(store, row["result_hash"], cfg, cache),
     }
     out["optimum"] = _optimum(store, cfg, out["result"])
     if full:

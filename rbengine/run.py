@@ -97,8 +97,8 @@ class Run:
 
     @staticmethod
     def _learner(store: Store, config: RunConfig) -> Learner:
-        cache = VerdictCache(config.target, config.n_value, config.f, config.attacker,
-                             config.backend, store=store)
+        cache = VerdictCache(config.target, config.n, config.f, config.attacker,
+                             config.backend, store=store, sizes=config.sizes)
         return Learner(config, cache=cache)
 
     @classmethod
@@ -238,7 +238,7 @@ class Run:
             fields["status"] = status
             fields["message"] = message
         self.store.checkpoint(
-            self.id, episodes=episodes, candidates=cands, oracle_key=L.cache.key,
+            self.id, episodes=episodes, candidates=cands,
             verdicts=L.cache.drain(), q_rows=L.qt.drain(L.actions),
             dead=[s.text(L.actions) for s in L.dead.drain()], learner=L.state_dict(),
             run_fields=fields)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import OracleError
+from .size import MAX_N
 
 MODES = ("none", "crash", "byzantine")
 ATTACKERS = ("full", "same-value")
@@ -72,8 +73,8 @@ def scenarios(mode: str, n: int, f: int | None = None, attacker: str = "full") -
         f = 0
     elif f is None:
         f = default_f(mode, n)
-    if n < 2 or n > 12:
-        raise OracleError(f"N={n} is out of range (2..12)")
+    if n < 2 or n > MAX_N:
+        raise OracleError(f"N={n} is out of range (2..{MAX_N})")
     if f < 0 or f >= n:
         raise OracleError(f"F={f} is out of range for N={n}")
     if mode == "byzantine" and attacker not in ATTACKERS:

@@ -263,16 +263,30 @@ class Store:
                 [(h, oracle_key, int(v.correct), v.summary, _dumps(_compact(v.data)), v.backend,
                   v.seconds, v.states, _now()) for h, v in verdicts])
 
+    def put_keyed_verdicts(self, verdicts) -> None:
+        """(oracle key, candidate hash, VerdictRecord) triples: one key per size."""
+        by_key: dict[str, list] = {}
+        for key, h, rec in verdicts:
+            by_key.setdefault(key, []).append((h, rec))
+        for key, pairs in by_key.items():
+            self.put_verdicts(key, pairs)
+
+    def save_verdicts(self, verdicts) -> None:
+        """put_keyed_verdicts in a transaction of its own (outside a checkpoint)."""
+        with self._write():
+            self.put_keyed_verdicts(verdicts)
+
     # ---- checkpoints -----------------------------------------------------
     def checkpoint(self, run_id: int, *, episodes: list[dict], candidates: dict,
-                   oracle_key: str, verdicts, q_rows, dead: list[str], learner: dict,
+                   verdicts, q_rows, dead: list[str], learner: dict,
                    run_fields: dict) -> None:
         """Everything a completed batch of episodes changed, in one transaction:
-        a kill at any moment leaves the previous checkpoint or this one."""
+        a kill at any moment leaves the previous checkpoint or this one.
+        `verdicts`: (oracle key, candidate hash, VerdictRecord), one key per size."""
         conn = self.db.conn
         with self._write():
             self.put_candidates(candidates)
-            self.put_verdicts(oracle_key, verdicts)
+            self.put_keyed_verdicts(verdicts)
             if episodes:
                 conn.executemany(
                     "INSERT OR REPLACE INTO episodes (run_id, episode, candidate_hash, correct, "

@@ -62,17 +62,7 @@ def scenario_label(check) -> str:
 def verdict_from_json(data: dict, backend: str = "") -> Verdict:
     """A Verdict from Verdict.to_json() (as the learner's cache and the store keep
     it): the counterexample goes to the first failing check."""
-    cx = data.get("counterexample")
-    counterexample = Counterexample.from_json(cx) if cx else None
-    checks = []
-    for c in data.get("checks", ()):
-        check = Check(c["mode"], c["n"], c["f"], c["scenario"], c.get("attacker"), c["correct"],
-                      c.get("property"), c.get("states", 0), c.get("seconds", 0.0))
-        if counterexample is not None and not check.correct and check.counterexample is None \
-                and (counterexample.mode, counterexample.scenario) == (check.mode, check.scenario):
-            check.counterexample = counterexample
-        checks.append(check)
-    return Verdict(bool(data.get("correct")), checks, backend)
+    return Verdict.from_json(data, backend)
 
 
 def verdict_from_record(record) -> Verdict:

@@ -87,7 +87,7 @@ def test_verify_json_shape(files):
     assert proc.returncode == 1
     data = json.loads(proc.stdout)  # exactly one object
     assert {"correct", "checks", "counterexample"} <= set(data)
-    assert set(data) <= {"correct", "checks", "counterexample", "attacker"}
+    assert set(data) <= {"correct", "checks", "counterexample", "attacker", "sizes", "notes"}
     assert data["correct"] is False
     for c in data["checks"]:
         assert {"mode", "n", "f", "scenario", "correct", "property", "states", "seconds"} <= set(c)
