@@ -27,7 +27,7 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass, fields as dc_fields, replace
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .cache import VerdictCache
@@ -46,36 +46,32 @@ class SearchError(RbError):
 
 
 def make_cache(config: RunConfig, store=None) -> VerdictCache:
-    """The verdict cache of a configuration, as learning runs build it."""
-    if any(f.name == "sizes" for f in dc_fields(config)):
-        return VerdictCache(config.target, config.n, config.f, config.attacker,
-                            config.backend, store=store, sizes=getattr(config, "sizes"))
-    return VerdictCache(config.target, config.n_value, config.f, config.attacker,
-                        config.backend, store=store)
-
-
-def _keyed(cache: VerdictCache, drained) -> list[tuple]:
-    """(oracle key, hash, record) for each new verdict of `cache`."""
-    return [(cache.key, *d) if len(d) == 2 else tuple(d) for d in drained]
+    """The verdict cache of a configuration, as learning runs build it: one
+    verdict per size, cheapest size first, stopping at the first failure."""
+    return VerdictCache(config.target, config.n, config.f, config.attacker, config.backend,
+                        store=store, sizes=config.sizes)
 
 
 # ---------------------------------------------------------------- workers --
 _CACHES: dict[str, VerdictCache] = {}
 
 
-def verify_batch(task: tuple[str, list[tuple[str, dict]]]) -> dict:
-    """A task: verify a batch of candidates (config JSON, [(hash, candidate
-    JSON)]). Runs on a worker; everything in and out is plain data."""
+def verify_batch(task: tuple) -> dict:
+    """A task: verify a batch of candidates. Runs on a worker; everything in
+    and out is plain data: (config JSON, [(hash, candidate JSON, [(size key,
+    record) already known])]). Only the sizes not known are checked."""
     config_text, items = task
     cache = _CACHES.get(config_text)
     if cache is None:
         cache = _CACHES[config_text] = make_cache(RunConfig.from_dict(json.loads(config_text)))
     t0 = time.perf_counter()
     out = []
-    for h, cj in items:
-        rec, _ = cache.verify(Candidate.from_json(cj), use_cache=False, h=h)
+    for h, cj, known in items:
+        for key, rec in known:
+            cache.memory[(h, key)] = rec
+        rec, _ = cache.verify(Candidate.from_json(cj), h=h)
         out.append((h, rec.correct))
-    verdicts = _keyed(cache, cache.drain())
+    verdicts = cache.drain()
     cache.memory.clear()  # every candidate is verified once: nothing to reuse
     return {"results": out, "verdicts": verdicts, "seconds": time.perf_counter() - t0,
             "pid": os.getpid(), "host": socket.gethostname()}
@@ -315,8 +311,10 @@ class Search:
                     if len(local) >= 1000:
                         flush()
                     continue
-                yield h, r, s, cand
+                # the sizes some other run or search verified already
+                yield h, r, s, cand, cache.parts(h)
             flush()
+            cache.memory.clear()  # verdicts read from the store: keep memory bounded
 
     def _batches(self, todo: Iterator[tuple], size: Callable[[], int], meta: list):
         config_text = json.dumps(self.config.to_dict(), sort_keys=True)
@@ -325,11 +323,11 @@ class Search:
             batch.append(item)
             if len(batch) >= size():
                 meta.append(batch)
-                yield config_text, [(h, c.to_json()) for h, _, _, c in batch]
+                yield config_text, [(h, c.to_json(), k) for h, _, _, c, k in batch]
                 batch = []
         if batch:
             meta.append(batch)
-            yield config_text, [(h, c.to_json()) for h, _, _, c in batch]
+            yield config_text, [(h, c.to_json(), k) for h, _, _, c, k in batch]
 
     def execute(self, fan, progress: Callable[[Progress], None] | None = None,
                 progress_interval: float = 0.5, batch: int | None = None,
@@ -381,7 +379,7 @@ class Search:
             for i, result in stream:
                 flush_local()
                 items = meta[i]
-                where = {h: (r, s) for h, r, s, _ in items}
+                where = {h: (r, s) for h, r, s, *_ in items}
                 oks = dict(result["results"])
                 rows = [(h, where[h][0], ok) for h, ok in oks.items()]
                 cands = {h: self.space.candidate(where[h][1]) for h, ok in oks.items() if ok}
@@ -485,7 +483,8 @@ def report(store: Store, search_id) -> dict:
                             "metrics": metrics.to_json(c, cfg.n_value, cfg.f_value)})
     return {
         "id": f"s{row['id']}", "kind": "search", "name": row["name"], "status": row["status"],
-        "target": cfg.target, "n": cfg.n_value, "f": cfg.f_value, "attacker": cfg.attacker,
+        "target": cfg.target, "n": cfg.n_value, "f": cfg.f_value,
+        "sizes": [sz.text() for sz in cfg.size_list()], "attacker": cfg.attacker,
         "vocabulary": cfg.vocabulary, "backend": cfg.backend, "all": bool(row["all"]),
         "space": row["space"], "total": row["total"], "verified": row["verified"],
         "correct": row["correct"], "incorrect": row["incorrect"], "level": row["level"],

@@ -325,3 +325,25 @@ def test_runs_and_show_list_searches_and_a_run_reports_its_distance(tmp_path):
     # a learning run in another space has no optimum to compare with
     r = cli("run", "--target", "crash", "--episodes", "20", "--seed", "1", "--db", db, "-q")
     assert "optimum" not in r.stdout
+
+
+def test_sizes_certified_against_brute_force_reusing_the_smaller_sizes_verdicts(tmp_path):
+    from rbengine.cache import oracle_key
+    cfg3, cfg35 = small("crash"), small("crash", sizes="3,5")
+    L = Learner(cfg35)
+    good = []
+    for key, reward in learner_candidates(cfg35).items():
+        cand = State(*key).candidate(L.actions)
+        if all(verify(cand, target="crash", n=n, backend="builtin").correct for n in (3, 5)):
+            good.append(((-reward, *metrics.cost(cand, 3, 1), key), cand.content_hash()))
+    good.sort()
+    cheapest = [h for rank, h in good if rank[0] == good[0][0][0]]
+    with Store(tmp_path / "s.sqlite") as st:
+        with Serial() as fan:
+            Search.start(st, cfg3, all_=True).execute(fan)
+            new_keys = []
+            s = Search.start(st, cfg35)
+            s.execute(fan, on_batch=lambda k, r: new_keys.extend(v[0] for v in r["verdicts"]))
+        assert s.certified() == cheapest
+        assert new_keys and oracle_key("crash", 3, None, "full") not in new_keys
+        assert report(st, s.id)["sizes"] == ["3", "5"]

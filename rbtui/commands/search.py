@@ -14,7 +14,7 @@ import json
 import signal
 import sys
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from rbengine import oracle
 from rbengine.config import HEURISTICS, ConfigError, RunConfig
@@ -31,10 +31,6 @@ from ._common import positive_int
 #: Flags that describe the space (refused on --resume when they differ).
 SPACE_FLAGS = ("target", "n", "f", "sizes", "attacker", "vocabulary", "max_actions", "off",
                "config")
-
-
-def _has_sizes() -> bool:
-    return any(f.name == "sizes" for f in fields(RunConfig))
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -55,9 +51,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="number of processes (default: 3 for none and crash, 4 for byzantine)")
     p.add_argument("--f", "-F", type=positive_int, metavar="F", default=None,
                    help="number of faulty processes (default: each mode's maximum)")
-    if _has_sizes():
-        p.add_argument("--sizes", metavar="LIST", default=None,
-                       help="sizes to verify, cheapest first, e.g. 4,7:2 (N or N:F)")
+    p.add_argument("--sizes", metavar="LIST", default=None,
+                   help="sizes to verify, e.g. 4,7:2 (N or N:F): a candidate is correct only "
+                        "if it is correct at every size, checked cheapest first")
     p.add_argument("--max-actions", type=positive_int, metavar="K", default=None,
                    dest="max_actions", help="GH6: at most K actions per handler, STOP included")
     p.add_argument("--off", action="append", default=[], metavar="GHk",
@@ -103,7 +99,7 @@ def build_config(args, base: RunConfig | None = None) -> RunConfig:
         cfg = RunConfig()
     kw = dict(target=args.target, n=args.n, f=args.f, attacker=args.attacker,
               vocabulary=args.vocabulary, backend=args.backend)
-    if getattr(args, "sizes", None) is not None:
+    if args.sizes is not None:
         kw["sizes"] = args.sizes
     cfg = cfg.override(**kw)
     h = cfg.heuristics
@@ -187,7 +183,9 @@ class ProgressPrinter:
 # ------------------------------------------------------------------- text --
 def summary(rep: dict) -> str:
     lines = [f"search {rep['id']}" + (f" ({rep['name']})" if rep["name"] else "")
-             + f" {rep['status']}: target {rep['target']}, N={rep['n']} F={rep['f']}"
+             + f" {rep['status']}: target {rep['target']}, "
+             + (f"N={rep['n']} F={rep['f']}" if len(rep["sizes"]) < 2
+                else f"sizes {','.join(rep['sizes'])}")
              + (f", attacker {rep['attacker']}" if rep["target"] == "byzantine" else "")
              + f", vocabulary {rep['vocabulary'] if isinstance(rep['vocabulary'], str) else 'custom'}"
              + f": {rep['verified']}/{rep['total']} candidates verified in {rep['seconds']:.1f} s"
