@@ -31,12 +31,11 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .cache import VerdictCache
-from .candidate import Candidate
 from .config import RunConfig
 from .errors import RbError, StoreError
 from .fanout import FanoutError
-from .space import Space, identity, identity_key, levels_json, space_config
-from .store import Store
+from .space import Space, identity, identity_key, levels_json, space_config, unpack
+from .store import Store, verdict_row
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
 
@@ -53,25 +52,29 @@ def make_cache(config: RunConfig, store=None) -> VerdictCache:
 
 
 # ---------------------------------------------------------------- workers --
-_CACHES: dict[str, VerdictCache] = {}
+_CACHES: dict[str, tuple[VerdictCache, list]] = {}
 
 
 def verify_batch(task: tuple) -> dict:
     """A task: verify a batch of candidates. Runs on a worker; everything in
-    and out is plain data: (config JSON, [(hash, candidate JSON, [(size key,
-    record) already known])]). Only the sizes not known are checked."""
+    and out is plain data: (config JSON, [(hash, packed candidate (see
+    rbengine.space), [(size key, record) already known])]). Only the sizes
+    not known are checked."""
     config_text, items = task
-    cache = _CACHES.get(config_text)
-    if cache is None:
-        cache = _CACHES[config_text] = make_cache(RunConfig.from_dict(json.loads(config_text)))
+    hit = _CACHES.get(config_text)
+    if hit is None:
+        cfg = RunConfig.from_dict(json.loads(config_text))
+        hit = _CACHES[config_text] = (make_cache(cfg), cfg.vocab().actions())
+    cache, actions = hit
+    wide = len(actions) > 255
     t0 = time.perf_counter()
     out = []
-    for h, cj, known in items:
+    for h, packed, known in items:
         for key, rec in known:
             cache.memory[(h, key)] = rec
-        rec, _ = cache.verify(Candidate.from_json(cj), h=h)
+        rec, _ = cache.verify(unpack(packed, wide).candidate(actions), h=h)
         out.append((h, rec.correct))
-    verdicts = cache.drain()
+    verdicts = [verdict_row(*v) for v in cache.drain()]
     cache.memory.clear()  # every candidate is verified once: nothing to reuse
     return {"results": out, "verdicts": verdicts, "seconds": time.perf_counter() - t0,
             "pid": os.getpid(), "host": socket.gethostname()}
@@ -294,6 +297,7 @@ class Search:
         """(hash, reward, state, candidate) of every candidate still to verify,
         in the cost order. Candidates whose verdict the shared cache holds
         already go to `local`, recorded by `flush` without a worker."""
+        stored = self.store.verdict_hashes(key for _, key in cache.sizes)
         for r in self.space.rewards:
             lv = self.levels[r]
             if lv.done:
@@ -304,6 +308,9 @@ class Search:
                 cand = self.space.candidate(s)
                 h = cand.content_hash()
                 if h in known:
+                    continue
+                if h not in stored:
+                    yield h, r, s, cand, []
                     continue
                 rec = cache.lookup(h)
                 if rec is not None:
@@ -318,16 +325,17 @@ class Search:
 
     def _batches(self, todo: Iterator[tuple], size: Callable[[], int], meta: list):
         config_text = json.dumps(self.config.to_dict(), sort_keys=True)
+        pack = self.space._pack
         batch: list = []
         for item in todo:
             batch.append(item)
             if len(batch) >= size():
                 meta.append(batch)
-                yield config_text, [(h, c.to_json(), k) for h, _, _, c, k in batch]
+                yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
                 batch = []
         if batch:
             meta.append(batch)
-            yield config_text, [(h, c.to_json(), k) for h, _, _, c, k in batch]
+            yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
 
     def execute(self, fan, progress: Callable[[Progress], None] | None = None,
                 progress_interval: float = 0.5, batch: int | None = None,

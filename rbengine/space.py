@@ -112,13 +112,7 @@ class Space:
         return bytes(s.broadcast) + b"\xff" + bytes(s.receive)
 
     def unpack(self, packed: bytes) -> State:
-        if self._wide:
-            ints = [int.from_bytes(packed[i:i + 2], "big") for i in range(0, len(packed), 2)]
-            cut = ints.index(0xFFFF)
-        else:
-            ints = list(packed)
-            cut = ints.index(0xFF)
-        return State(DONE, tuple(ints[:cut]), tuple(ints[cut + 1:]))
+        return unpack(packed, self._wide)
 
     # ---- the order -----------------------------------------------------------
     @property
@@ -160,3 +154,14 @@ class Space:
 def levels_json(counts: dict[float, int]) -> dict[str, int]:
     return {f"{r:g}": k for r, k in counts.items()}
 
+
+
+def unpack(packed: bytes, wide: bool) -> State:
+    """The final state of a packed candidate (`wide`: more than 255 actions)."""
+    if wide:
+        ints = [int.from_bytes(packed[i:i + 2], "big") for i in range(0, len(packed), 2)]
+        cut = ints.index(0xFFFF)
+    else:
+        ints = list(packed)
+        cut = ints.index(0xFF)
+    return State(DONE, tuple(ints[:cut]), tuple(ints[cut + 1:]))

@@ -62,6 +62,14 @@ def _compact(verdict: dict) -> dict:
     return dict(verdict, counterexample=dict(cx, steps=steps))
 
 
+def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> tuple:
+    """A row of the verdicts table: a search's workers build them, so the JSON
+    of counterexamples is written where it was computed, not in the one
+    process that records every batch."""
+    return (h, oracle_key, int(v.correct), v.summary, _dumps(_compact(v.data)), v.backend,
+            v.seconds, v.states, _now())
+
+
 class Store:
     """A store file. One Store object is used by one thread at a time."""
 
@@ -249,6 +257,24 @@ class Store:
         return VerdictRecord(bool(r["correct"]), r["summary"], json.loads(r["verdict"]),
                              r["backend"], r["seconds"], r["states"])
 
+    def put_verdict_rows(self, rows) -> None:
+        """Verdicts already made rows by ``verdict_row`` (where they were computed)."""
+        if rows:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO verdicts (candidate_hash, oracle_key, correct, summary, "
+                "verdict, backend, seconds, states, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+
+    def verdict_hashes(self, keys) -> set[str]:
+        """The candidates with a verdict under any of these oracle keys (one
+        query instead of one per candidate, for the search's enumeration)."""
+        keys = list(keys)
+        if not keys:
+            return set()
+        marks = ", ".join("?" * len(keys))
+        return {r["candidate_hash"] for r in self._q(
+            f"SELECT DISTINCT candidate_hash FROM verdicts WHERE oracle_key IN ({marks})", keys)}
+
     def put_candidates(self, cands: dict[str, Candidate]) -> None:
         if cands:
             self.db.conn.executemany(
@@ -391,17 +417,13 @@ class Store:
     def record_search(self, search_id: int, *, rows, candidates: dict, verdicts,
                       fields: dict) -> None:
         """One completed batch of a search, in one transaction: its candidates'
-        verdicts in the shared verdict cache (`verdicts`: (oracle key, hash,
-        VerdictRecord)), the search's own rows (hash, total reward, correct)
+        verdicts in the shared verdict cache (`verdicts`: rows made by
+        ``verdict_row``), the search's own rows (hash, total reward, correct)
         and its counters. A kill leaves the previous batch or this one."""
         conn = self.db.conn
         with self._write():
             self.put_candidates(candidates)
-            by_key: dict[str, list] = {}
-            for key, h, rec in verdicts:
-                by_key.setdefault(key, []).append((h, rec))
-            for key, pairs in by_key.items():
-                self.put_verdicts(key, pairs)
+            self.put_verdict_rows(verdicts)
             if rows:
                 conn.executemany(
                     "INSERT OR REPLACE INTO search_verdicts (search_id, candidate_hash, reward, "

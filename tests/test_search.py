@@ -343,7 +343,7 @@ def test_sizes_certified_against_brute_force_reusing_the_smaller_sizes_verdicts(
             Search.start(st, cfg3, all_=True).execute(fan)
             new_keys = []
             s = Search.start(st, cfg35)
-            s.execute(fan, on_batch=lambda k, r: new_keys.extend(v[0] for v in r["verdicts"]))
+            s.execute(fan, on_batch=lambda k, r: new_keys.extend(v[1] for v in r["verdicts"]))
         assert s.certified() == cheapest
         assert new_keys and oracle_key("crash", 3, None, "full") not in new_keys
         assert report(st, s.id)["sizes"] == ["3", "5"]
