@@ -7,7 +7,12 @@ With matplotlib installed, also draws Figures 2 and 3 (states explored and
 candidates generated per episode) as PNG files.
 
     python bench/experiments.py --target crash              # 5 x 12000, as the paper
-    python bench/experiments.py --target none --seeds 3 --episodes 2000 --jobs 2
+    python bench/experiments.py --target none --seeds 3 --episodes 2000 --workers 2
+    python bench/experiments.py --target crash --scheduler tcp://HOST:8786
+
+The S simulations are independent Dask tasks (rbengine.fanout), as the paper
+ran its five simulations in parallel: a LocalCluster of --workers processes
+(default: one per core, at most S), or an existing cluster with --scheduler.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rbengine.config import RunConfig  # noqa: E402
+from rbengine.fanout import Fanout, Serial, default_workers  # noqa: E402
 from rbengine.learner import Learner  # noqa: E402
 from rbengine.scenario import ATTACKERS, MODES  # noqa: E402
 
@@ -168,7 +173,11 @@ def main(argv=None) -> int:
     ap.add_argument("--attacker", choices=ATTACKERS)
     ap.add_argument("--vocabulary", help="paper (default) or sound")
     ap.add_argument("--backend", default=None)
-    ap.add_argument("--jobs", type=int, default=1, help="simulations in parallel")
+    ap.add_argument("--sizes", help="sizes to verify, e.g. 4,7:2")
+    ap.add_argument("--workers", "--jobs", type=int, default=None, dest="workers",
+                    help="Dask worker processes (default: one per core, at most --seeds; "
+                         "0 runs the simulations one after another in this process)")
+    ap.add_argument("--scheduler", help="an existing Dask cluster, e.g. tcp://HOST:8786")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"), help="where figures go")
     ap.add_argument("--tag", default="", help="added to the names of the files written")
     ap.add_argument("--json", action="store_true", help="also write the raw results as JSON")
@@ -176,14 +185,19 @@ def main(argv=None) -> int:
     base = RunConfig.load(args.config) if args.config else RunConfig()
     base = base.override(target=args.target, episodes=args.episodes, n=args.n,
                          attacker=args.attacker, backend=args.backend,
-                         vocabulary=args.vocabulary)
+                         vocabulary=args.vocabulary, sizes=args.sizes)
     cfgs = [base.override(seed=args.first_seed + i).to_dict() for i in range(args.seeds)]
     t0 = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as ex:
-            results = list(ex.map(simulate, cfgs))
+    if args.scheduler:
+        fan = Fanout(scheduler=args.scheduler)
+    elif args.workers == 0:
+        fan = Serial()
     else:
-        results = [simulate(c) for c in cfgs]
+        fan = Fanout(workers=args.workers or min(len(cfgs), default_workers()))
+    results: list = [None] * len(cfgs)
+    with fan:
+        for i, res in fan.map(simulate, cfgs):
+            results[i] = res
     wall = time.perf_counter() - t0
     print(report(args.target, results, wall, base.to_dict()))
     out = Path(args.out)

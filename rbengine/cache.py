@@ -117,6 +117,12 @@ class VerdictCache:
                 return parts, len(self.sizes)
         return parts, len(self.sizes)
 
+    def parts(self, h: str) -> list[tuple[str, VerdictRecord]]:
+        """(size key, record) of the sizes known for `h`, cheapest first, up to
+        the first unknown or failing one: what a verification can skip."""
+        recs, _ = self._known(h)
+        return [(key, rec) for (_, key), rec in zip(self.sizes, recs)]
+
     def _texts(self) -> list[str]:
         return [s.text() for s, _ in self.sizes]
 

@@ -125,6 +125,71 @@ class Fanout:
                 self.client.cancel([f for f in futures if not f.done()])
 
 
+    def stream(self, fn: Callable, items: Iterable, window: int | None = None,
+               *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+        """(index, fn(item)) as tasks complete, taking items lazily: at most
+        `window` tasks in flight (default: twice the workers), so an endless or
+        costly iterator of items is read only as fast as the cluster works.
+
+        Leaving the loop early cancels the tasks in flight.
+        """
+        if self.client is None:
+            raise FanoutError("Fanout used outside its with-block")
+        from distributed import as_completed
+        window = window or max(2, 2 * max(1, self.workers))
+        it = iter(enumerate(items))
+        index: dict[str, int] = {}
+        pending: set = set()
+        ac = as_completed()
+
+        def submit_one() -> bool:
+            try:
+                i, item = next(it)
+            except StopIteration:
+                return False
+            fut = self.client.submit(fn, item, pure=pure)
+            index[fut.key] = i
+            pending.add(fut)
+            ac.add(fut)
+            return True
+
+        try:
+            while len(pending) < window and submit_one():
+                pass
+            while pending:
+                fut = next(ac)
+                pending.discard(fut)
+                result = fut.result()  # re-raises the task's exception here
+                i = index.pop(fut.key)
+                yield i, result
+                while len(pending) < window and submit_one():
+                    pass
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+
+
+class Serial:
+    """The same interface as Fanout, in this process: a one-process search, the
+    reference the distributed ones are compared with, and no Dask at all."""
+
+    workers = 1
+
+    def __enter__(self) -> "Serial":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def map(self, fn: Callable, items: Iterable, *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+
+    def stream(self, fn: Callable, items: Iterable, window: int | None = None,
+               *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+        return self.map(fn, items)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__

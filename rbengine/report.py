@@ -50,8 +50,30 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
         "final": _candidate(store, row["final_hash"], cfg, cache),
         "result": _candidate(store, row["result_hash"], cfg, cache),
     }
+    out["optimum"] = _optimum(store, cfg, out["result"])
     if full:
         out["config"] = cfg.to_dict()
         ck = store.load_checkpoint(row["id"]) or {}
         out["first_correct"] = ck.get("first_correct")
     return out
+
+
+def _optimum(store: Store, cfg: RunConfig, result: dict | None) -> dict | None:
+    """The certified optimum of the run's space, when a finished search has it,
+    and how far the run's result is from it (in total reward)."""
+    from .candidate import Candidate
+    from .reward import total
+    from .search import optimum_for
+    opt = optimum_for(store, cfg)
+    if opt is None:
+        return None
+    mine = None if result is None else total(cfg.rewards, Candidate.from_json(result["candidate"]))
+    return dict(opt, run=mine, distance=None if mine is None else opt["reward"] - mine)
+
+
+def optimum_text(opt: dict | None) -> str | None:
+    """``optimum -18 (search s2), this run -20``."""
+    if opt is None:
+        return None
+    run = "no correct candidate" if opt["run"] is None else f"{opt['run']:g}"
+    return f"optimum {opt['reward']:g} (certified by search {opt['search']}), this run {run}"

@@ -25,7 +25,9 @@ from .cache import VerdictRecord
 from .candidate import Candidate
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+#: 2 added the searches (rbengine.search): a version-1 store gains their
+#: tables, empty, the first time it is opened for writing.
+SCHEMA_VERSION = 2
 APPLICATION = "rbtui-store"
 _HEADER = b"SQLite format 3\x00"
 ENV_VAR = "RBTUI_STORE"
@@ -58,6 +60,14 @@ def _compact(verdict: dict) -> dict:
     steps = [{k: v for k, v in st.items() if k != "text" and v not in (None, [], ())}
              for st in cx.get("steps", ())]
     return dict(verdict, counterexample=dict(cx, steps=steps))
+
+
+def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> tuple:
+    """A row of the verdicts table: a search's workers build them, so the JSON
+    of counterexamples is written where it was computed, not in the one
+    process that records every batch."""
+    return (h, oracle_key, int(v.correct), v.summary, _dumps(_compact(v.data)), v.backend,
+            v.seconds, v.states, _now())
 
 
 class Store:
@@ -162,6 +172,15 @@ class Store:
                                      if_not_exists=True)
             db["checkpoints"].create({"run_id": int, "episode": int, "learner": str,
                                       "saved": str}, pk="run_id", if_not_exists=True)
+            db["searches"].create({
+                "id": int, "name": str, "created": str, "updated": str, "status": str,
+                "target": str, "config": str, "space": str, "all": int, "total": int,
+                "levels": str, "verified": int, "correct": int, "incorrect": int,
+                "level": float, "optimum": float, "result_hashes": str, "seconds": float,
+                "pid": int, "host": str, "message": str}, pk="id", if_not_exists=True)
+            db["search_verdicts"].create({
+                "search_id": int, "candidate_hash": str, "reward": float, "correct": int},
+                pk=("search_id", "candidate_hash"), if_not_exists=True)
             db["meta"].upsert_all([{"key": "application", "value": APPLICATION},
                                    {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
                                   pk="key")
@@ -237,6 +256,24 @@ class Store:
         r = rows[0]
         return VerdictRecord(bool(r["correct"]), r["summary"], json.loads(r["verdict"]),
                              r["backend"], r["seconds"], r["states"])
+
+    def put_verdict_rows(self, rows) -> None:
+        """Verdicts already made rows by ``verdict_row`` (where they were computed)."""
+        if rows:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO verdicts (candidate_hash, oracle_key, correct, summary, "
+                "verdict, backend, seconds, states, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+
+    def verdict_hashes(self, keys) -> set[str]:
+        """The candidates with a verdict under any of these oracle keys (one
+        query instead of one per candidate, for the search's enumeration)."""
+        keys = list(keys)
+        if not keys:
+            return set()
+        marks = ", ".join("?" * len(keys))
+        return {r["candidate_hash"] for r in self._q(
+            f"SELECT DISTINCT candidate_hash FROM verdicts WHERE oracle_key IN ({marks})", keys)}
 
     def put_candidates(self, cands: dict[str, Candidate]) -> None:
         if cands:
@@ -318,6 +355,83 @@ class Store:
                          "ORDER BY episode", (run_id,)):
             out.setdefault(r["candidate_hash"], bool(r["correct"]))
         return out
+
+    # ---- searches (rbengine.search) ---------------------------------------
+    def _has(self, table: str) -> bool:
+        """A version-1 store opened read-only has no search tables: no searches."""
+        return bool(self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (table,)))
+
+    def create_search(self, config: dict, space: str, all_: bool, total: int, levels: dict,
+                      name: str | None = None) -> int:
+        with self._write():
+            cur = self.db.execute(
+                "INSERT INTO searches (name, created, updated, status, target, config, space, "
+                "\"all\", total, levels, verified, correct, incorrect, seconds, pid, host) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
+                (name, _now(), _now(), config["target"], _dumps(config), space, int(all_),
+                 total, _dumps(levels), os.getpid(), socket.gethostname()))
+            return cur.lastrowid
+
+    def search(self, search_id: int | str) -> dict:
+        """A search by id (``3`` or ``s3``) or name."""
+        text = str(search_id)
+        rows: list[dict] = []
+        if self._has("searches"):
+            digits = text[1:] if text[:1] in ("s", "S") else text
+            if digits.isdigit():
+                rows = self._q("SELECT * FROM searches WHERE id = ?", (int(digits),))
+            if not rows:
+                rows = self._q("SELECT * FROM searches WHERE name = ? ORDER BY id DESC", (text,))
+        if not rows:
+            raise StoreError(f"no search {text!r} in {self.path}")
+        return rows[0]
+
+    def searches(self) -> list[dict]:
+        return self._q("SELECT * FROM searches ORDER BY id") if self._has("searches") else []
+
+    def update_search(self, search_id: int, **fields) -> None:
+        fields["updated"] = _now()
+        cols = ", ".join(f'"{k}" = ?' for k in fields)
+        with self._write():
+            self.db.execute(f"UPDATE searches SET {cols} WHERE id = ?",
+                            (*fields.values(), search_id))
+
+    def search_known(self, search_id: int) -> dict[str, bool]:
+        """The candidates a search has recorded: hash -> correct."""
+        if not self._has("search_verdicts"):
+            return {}
+        return {r["candidate_hash"]: bool(r["correct"]) for r in self._q(
+            "SELECT candidate_hash, correct FROM search_verdicts WHERE search_id = ?",
+            (search_id,))}
+
+    def search_histogram(self, search_id: int) -> dict[float, tuple[int, int]]:
+        """Total reward -> (correct, incorrect) of the candidates verified so far."""
+        out: dict[float, list[int]] = {}
+        if self._has("search_verdicts"):
+            for r in self._q("SELECT reward, correct, count(*) AS k FROM search_verdicts "
+                             "WHERE search_id = ? GROUP BY reward, correct", (search_id,)):
+                out.setdefault(r["reward"], [0, 0])[0 if r["correct"] else 1] += r["k"]
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    def record_search(self, search_id: int, *, rows, candidates: dict, verdicts,
+                      fields: dict) -> None:
+        """One completed batch of a search, in one transaction: its candidates'
+        verdicts in the shared verdict cache (`verdicts`: rows made by
+        ``verdict_row``), the search's own rows (hash, total reward, correct)
+        and its counters. A kill leaves the previous batch or this one."""
+        conn = self.db.conn
+        with self._write():
+            self.put_candidates(candidates)
+            self.put_verdict_rows(verdicts)
+            if rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO search_verdicts (search_id, candidate_hash, reward, "
+                    "correct) VALUES (?, ?, ?, ?)",
+                    [(search_id, h, r, int(ok)) for h, r, ok in rows])
+            fields = dict(fields, updated=_now())
+            cols = ", ".join(f'"{k}" = ?' for k in fields)
+            conn.execute(f"UPDATE searches SET {cols} WHERE id = ?", (*fields.values(), search_id))
 
     def delete_run(self, run_id: int) -> None:
         with self._write():

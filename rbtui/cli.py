@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "promela",
     "show_candidate",
     "run",
+    "search",
     "runs",
     "show",
     "export",

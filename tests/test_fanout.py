@@ -87,3 +87,25 @@ def test_an_existing_scheduler_started_by_hand(tmp_path):
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def test_stream_reads_items_lazily_and_keeps_a_window():
+    from rbengine.fanout import Serial
+    taken = []
+
+    def items():
+        for i in range(30):
+            taken.append(i)
+            yield i
+
+    with Fanout(workers=2) as fan:
+        seen = []
+        for i, (value, _pid) in fan.stream(square, items(), window=3):
+            assert len(taken) - len(seen) <= 3  # never more than the window in flight
+            seen.append(i)
+            assert value == i * i
+            if len(seen) == 10:
+                break
+        assert len(taken) <= 13  # leaving early stops reading the items
+    with Serial() as ser:
+        assert sorted(ser.stream(square, range(4)))[3][1][0] == 9

@@ -18,7 +18,7 @@ from dataclasses import replace
 from rbengine import oracle
 from rbengine.config import HEURISTICS, ConfigError, RunConfig
 from rbengine.notation import pseudo
-from rbengine.report import run_report
+from rbengine.report import optimum_text, run_report
 from rbengine.run import PAUSED, Progress, Run
 from rbengine.scenario import ATTACKERS, MODES
 from rbengine.store import Store
@@ -238,6 +238,9 @@ def print_summary(report: dict, run: Run) -> None:
         print(pseudo(cand))
     print()
     print(metrics.text(cand, L.config.n_value, L.config.f_value))
+    opt = optimum_text(report.get("optimum"))
+    if opt:
+        print(opt)
     best = report["best"]
     if best is not None and best["hash"] != res["hash"]:
         print("\nmost efficient correct candidate seen:")

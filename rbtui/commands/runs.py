@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 
 from rbengine.report import run_report
+from rbengine.search import report as search_report
 from rbengine.store import Store, default_path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "runs", help="list the learning runs in the store",
-        description="List the learning runs recorded in the store.")
+        "runs", help="list the learning runs and searches in the store",
+        description="List the learning runs and the searches (rbtui search) recorded in the "
+                    "store.")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON list of runs (id, status, episodes, counts, candidates)")
+                   help="print a JSON list of runs (id, status, episodes, counts, candidates), "
+                        "then of searches (kind \"search\", id sK)")
     p.set_defaults(handler=run)
     return p
 
@@ -41,19 +44,42 @@ def table(reports: list[dict]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
 
+def search_table(reports: list[dict]) -> str:
+    head = ("ID", "NAME", "STATUS", "TARGET", "N", "VERIFIED", "CORRECT", "LEVEL", "OPTIMUM",
+            "TIME")
+    rows = [head]
+    for r in reports:
+        rows.append((r["id"], r["name"] or "-", r["status"], r["target"], str(r["n"]),
+                     f"{r['verified']}/{r['total']}", str(r["correct"]),
+                     "-" if r["level"] is None or r["status"] == "finished" else f"{r['level']:g}",
+                     "-" if r["optimum"] is None else f"{r['optimum']:g}",
+                     f"{r['seconds']:.0f}s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
 def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     path = Path(db) if db else default_path()
     if not path.exists():  # nothing recorded yet: not an error
-        reports = []
+        reports, searches = [], []
     else:
         with Store(path, readonly=True) as store:
             reports = [run_report(store, r["id"]) for r in store.runs()]
+            searches = [search_report(store, r["id"]) for r in store.searches()]
     if args.json:
-        print(json.dumps(reports, indent=2))
-    elif not reports:
+        print(json.dumps(reports + searches, indent=2))
+        return 0
+    if not reports and not searches:
         print("no runs yet (start one with: rbtui run --target crash)")
-    else:
+        return 0
+    if reports:
         print(table(reports))
         print("RESULT m/s/d: messages sent / communication steps / messages to deliver, at the run's N")
+    if searches:
+        if reports:
+            print()
+        print("searches (rbtui search):")
+        print(search_table(searches))
+        print("OPTIMUM: total reward of the certified cheapest correct candidates")
     return 0

@@ -8,16 +8,19 @@ import json
 from rbengine import metrics
 from rbengine.candidate import Candidate
 from rbengine.notation import pseudo
-from rbengine.report import run_report
+from rbengine.errors import StoreError
+from rbengine.report import optimum_text, run_report
+from rbengine.search import report as search_report
 from rbengine.store import Store
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "show", help="show a learning run: configuration, metrics, best candidate",
+        "show", help="show a learning run or a search: configuration, metrics, candidates",
         description="Show a run recorded in the store: its configuration, progress, and its "
-                    "result and most efficient correct candidate in the paper's notation.")
-    p.add_argument("run", metavar="RUN", help="run id or name")
+                    "result and most efficient correct candidate in the paper's notation; "
+                    "or a search (sK): its histogram and certified cheapest candidates.")
+    p.add_argument("run", metavar="RUN", help="run id or name, or search id (s1) or name")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
     return p
@@ -33,6 +36,11 @@ def _section(title: str, entry: dict | None, n: int, f: int) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     with Store(getattr(args, "db", None), readonly=True) as store:
+        search = _search(store, args.run)
+        if search is not None:
+            from .search import summary
+            print(json.dumps(search, indent=2) if args.json else summary(search))
+            return 0
         r = run_report(store, args.run, full=True)
     if args.json:
         print(json.dumps(r, indent=2))
@@ -55,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         f"({r['candidates']['correct']}/{r['candidates']['incorrect']} distinct candidates); "
         f"{r['states']} states; cache hit rate {100 * r['cache']['hit_rate']:.0f}%",
     ]
+    opt = optimum_text(r.get("optimum"))
+    if opt:
+        lines.append(opt)
     fc = r.get("first_correct")
     if fc:
         lines.append(f"first correct candidate: episode {fc['episode']}, after {fc['states']} "
@@ -69,3 +80,21 @@ def run(args: argparse.Namespace) -> int:
         lines += _section("most efficient correct candidate seen", r["best"], r["n"], r["f"])
     print("\n".join(lines))
     return 0
+
+
+def _search(store: Store, ident: str) -> dict | None:
+    """The search `ident` names (``s3``, or a name no run has), else None."""
+    text = str(ident)
+    is_search_id = text[:1] in ("s", "S") and text[1:].isdigit()
+    if not is_search_id:
+        try:
+            store.run(text)
+            return None
+        except StoreError:
+            pass
+    try:
+        return search_report(store, text)
+    except StoreError:
+        if is_search_id:
+            raise
+        return None

@@ -56,6 +56,7 @@ class RunsScreen(Screen):
         Binding("d", "delete_run", "Delete", id="delete-run"),
         Binding("t", "step_run", "Step", id="step-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best", show=False),
+        Binding("c", "searches", "Searches", id="searches", show=False),
     ]
 
     def __init__(self) -> None:
@@ -240,6 +241,11 @@ class RunsScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete run {rid} and its history? This cannot be undone."),
                              answer)
 
+    def action_searches(self) -> None:
+        """The exhaustive searches for the certified cheapest candidates."""
+        from .search import SearchScreen
+        self.app.push_screen(SearchScreen())
+
     def action_step_run(self) -> None:
         rid = self.selected_id()
         if rid is not None:
@@ -268,6 +274,8 @@ class RunsScreen(Screen):
 
     def palette_commands(self):
         yield ("Runs: start a new run", self.action_new_run, "")
+        yield ("Searches: certified cheapest candidates of a space", self.action_searches,
+               "Exhaustive searches (rbtui search)")
         for rid, row in self.rows.items():
             yield (f"Open run {rid} ({run_target(row)}, {row['status']})",
                    lambda r=rid: self.app.open_run(r), "Live view of the run")

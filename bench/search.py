@@ -1,0 +1,221 @@
+"""The exhaustive search (rbtui search) measured: the speedup of 2 Dask workers
+over 1, candidates verified per second per backend, and certified optima.
+
+    python bench/search.py                        # everything, full sizes (hours for (b))
+    python bench/search.py --small                # a quick run: small spaces, short budgets
+    python bench/search.py --only speedup --speed-space crash --repeat 3
+    python bench/search.py --only optima --db optima.sqlite --budget 3600   # resumable
+
+Parts (--only, repeatable):
+  speedup  the same search (--all, a fresh store each time) on a LocalCluster
+           of 1 and of 2 workers, and in this process without Dask; medians
+           of --repeat runs side by side, and the ratios (goal: 2 workers at
+           least 1.8x faster than 1)
+  rate     candidates verified per second by each backend on 2 workers
+  optima   the certified cheapest correct candidates of
+           (a) the sound vocabulary, full attacker, N=4 F=1, GH6 maximum 4
+           (b) the 5-action space (GH6 maximum 5) at sizes N=4 F=1 and N=7 F=2
+           each recorded in --db, so a search cut by --budget continues there
+           next time; a search that does not finish reports how far it got and
+           what the rest would cost on a cluster (--cluster-cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rbengine.config import RunConfig  # noqa: E402
+from rbengine.fanout import Fanout, Serial, default_workers  # noqa: E402
+from rbengine.search import Search, histogram_text, report  # noqa: E402
+from rbengine.space import Space, identity_key  # noqa: E402
+from rbengine.store import Store  # noqa: E402
+
+#: Spaces for the speedup and the rates: (description, configuration).
+SPEED_SPACES = {
+    "crash": {"target": "crash"},  # 20,460 candidates, N=3
+    "crash-small": {"target": "crash", "heuristics": {"GH6": {"max": 3}}},  # 630
+    "byzantine-sound": {"target": "byzantine", "vocabulary": "sound"},  # 37,437, N=4
+    "byzantine-small": {"target": "byzantine", "vocabulary": "sound",
+                        "heuristics": {"GH6": {"max": 3}}},
+}
+OPTIMA = {
+    "a": ("sound vocabulary, full attacker, N=4 F=1, GH6 maximum 4",
+          {"target": "byzantine", "vocabulary": "sound", "attacker": "full", "n": 4, "f": 1,
+           "heuristics": {"GH6": {"max": 4}}}),
+    "b": ("5-action space (sound, GH6 maximum 5), sizes N=4 F=1 and N=7 F=2",
+          {"target": "byzantine", "vocabulary": "sound", "attacker": "full",
+           "sizes": "4:1,7:2", "heuristics": {"GH6": {"max": 5}}}),
+}
+
+
+def _fan(workers: int | None, scheduler: str | None):
+    if scheduler:
+        return Fanout(scheduler=scheduler)
+    return Serial() if workers == 0 else Fanout(workers=workers)
+
+
+def timed_search(cfg: RunConfig, workers: int, space: Space, limit: int | None = None,
+                 batch: int | None = None) -> tuple[float, int, float]:
+    """(seconds, candidates verified, worker seconds) of one --all search in a
+    fresh store; `limit`: stop after about that many candidates."""
+    with tempfile.TemporaryDirectory() as d, Store(Path(d) / "bench.sqlite") as st:
+        s = Search.start(st, cfg, all_=True, space=space)
+        with _fan(workers, None) as fan:
+            busy = [0.0]
+
+            def on_batch(k, result):
+                busy[0] += result["seconds"]
+                if limit and s.verified >= limit:
+                    s.stop()
+
+            t0 = time.perf_counter()
+            s.execute(fan, batch=batch, on_batch=on_batch)
+            return time.perf_counter() - t0, s.verified, busy[0]
+
+
+def speedup(args) -> list[str]:
+    cfg = RunConfig.from_dict(dict(SPEED_SPACES[args.speed_space], backend=args.backend))
+    space = Space(cfg)
+    limit = args.limit or len(space)
+    lines = [f"speedup: {args.speed_space} ({len(space)} candidates, first {limit} "
+             f"verified), backend {cfg.backend}, {args.repeat} run(s) each, medians"]
+    timed_search(cfg, 1, space, limit=min(limit, 200))  # warm-up: compile Spin's verifiers
+    med = {}
+    for label, w in (("in this process", 0), ("1 worker", 1), ("2 workers", 2)):
+        runs = [timed_search(cfg, w, space, limit=limit, batch=args.batch)
+                for _ in range(args.repeat)]
+        secs = statistics.median(r[0] for r in runs)
+        k = statistics.median(r[1] for r in runs)
+        med[w] = secs
+        lines.append(f"  {label:<16} {secs:8.2f} s  {k / secs:8.0f} candidates/s")
+    lines.append(f"  2 workers over 1: {med[1] / med[2]:.2f}x (goal >= 1.8x); "
+                 f"1 worker over this process: {med[0] / med[1]:.2f}x")
+    return lines
+
+
+def rates(args) -> list[str]:
+    lines = [f"candidates per second on {args.workers or 2} workers ({args.rate_space}, "
+             f"--all, first {args.limit or 'all'} candidates)"]
+    for backend in args.backends.split(","):
+        cfg = RunConfig.from_dict(dict(SPEED_SPACES[args.rate_space], backend=backend))
+        space = Space(cfg)
+        limit = args.limit or len(space)
+        timed_search(cfg, 1, space, limit=min(limit, 100))  # warm-up
+        runs = [timed_search(cfg, args.workers or 2, space, limit=limit, batch=args.batch)
+                for _ in range(args.repeat)]
+        secs = statistics.median(r[0] for r in runs)
+        k = statistics.median(r[1] for r in runs)
+        busy = statistics.median(r[2] for r in runs)
+        lines.append(f"  {backend:<10} {k / secs:8.0f} candidates/s  ({k} in {secs:.2f} s; "
+                     f"{1000 * busy / k:.2f} ms of worker time per candidate)")
+    return lines
+
+
+def optimum(args, which: str) -> list[str]:
+    title, d = OPTIMA[which]
+    cfg = RunConfig.from_dict(dict(d, backend=args.backend))
+    with Store(args.db) as st:
+        key = identity_key(cfg)
+        rows = [r for r in st.searches() if r["space"] == key]
+        t0 = time.perf_counter()
+        if rows and rows[-1]["status"] == "finished":
+            s = None
+            sid = rows[-1]["id"]
+        else:
+            s = Search.resume(st, rows[-1]["id"]) if rows else Search.start(st, cfg)
+            sid = s.id
+            timer = threading.Timer(args.budget, s.stop) if args.budget else None
+            with _fan(args.workers, args.scheduler) as fan:
+                if timer:
+                    timer.start()
+                try:
+                    s.execute(fan, batch=args.batch)
+                finally:
+                    if timer:
+                        timer.cancel()
+        rep = report(st, sid)
+    wall = time.perf_counter() - t0
+    lines = [f"optimum ({which}) {title}: search s{sid} in {args.db}, {rep['status']}, "
+             f"{rep['verified']}/{rep['total']} candidates verified, {rep['seconds']:.0f} s "
+             f"of search in all ({wall:.0f} s now)"]
+    hist = [(h["reward"], h["correct"], h["incorrect"], h["candidates"])
+            for h in rep["histogram"] if h["correct"] + h["incorrect"]]
+    lines += ["  " + ln for ln in histogram_text(hist).splitlines()]
+    if rep["optimum"] is not None:
+        lines.append(f"  certified optimum: total reward {rep['optimum']:g}")
+        for c in rep["certified"]:
+            m = c["metrics"]
+            lines.append(f"    {c['reward']:g}; ({m['messages_n']}, {m['steps']}, "
+                         f"{m['to_deliver_n']}): {c['notation'].replace(chr(10), ' | ')}")
+    elif rep["status"] != "finished" and rep["verified"]:
+        cores = 1 if args.workers == 0 else (args.workers or default_workers())
+        per = rep["seconds"] * cores / max(1, rep["verified"])
+        # the levels a certificate needs at least: up to the cheapest correct found so far
+        best = None
+        if s is not None and s.best() is not None:
+            best = -s.best()[1][0]
+        need = sum(h["candidates"] for h in rep["histogram"]
+                   if best is None or h["reward"] >= best)
+        rest = max(0, need - rep["verified"])
+        lines.append(f"  not finished: {per * 1000:.0f} ms of worker time per candidate so far; "
+                     f"{'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}; "
+                     f"{rest} candidates at most left to certify it: about "
+                     f"{rest * per / 3600:.1f} core-hours, "
+                     f"{rest * per / 3600 / args.cluster_cores:.2f} h on {args.cluster_cores} cores")
+    return lines
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", choices=("speedup", "rate", "optima"),
+                    help="the parts to run (default: all)")
+    ap.add_argument("--small", action="store_true",
+                    help="a quick run: small spaces, 1 repeat, 30 s budget per optimum")
+    ap.add_argument("--speed-space", choices=sorted(SPEED_SPACES), default="crash")
+    ap.add_argument("--rate-space", choices=sorted(SPEED_SPACES), default="byzantine-sound")
+    ap.add_argument("--backends", default="builtin,spin", help="backends for the rates")
+    ap.add_argument("--backend", default="builtin", help="backend of the speedup and optima")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=None,
+                    help="candidates verified per timed search (default: the whole space)")
+    ap.add_argument("--batch", type=int, default=None, help="candidates per task")
+    ap.add_argument("--optima", default="a,b", help="which optima (a, b or a,b)")
+    ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "optima.sqlite"),
+                    help="the store the optima searches live in (resumable)")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds per optimum search in this run (then it pauses)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="workers for the optima (default: one per core)")
+    ap.add_argument("--scheduler", default=None, help="an existing cluster for the optima")
+    ap.add_argument("--cluster-cores", type=int, default=256,
+                    help="the cluster size the cost of an unfinished optimum is given for")
+    args = ap.parse_args(argv)
+    if args.small:
+        args.speed_space = "crash-small" if args.speed_space == "crash" else args.speed_space
+        args.rate_space = "byzantine-small" if args.rate_space == "byzantine-sound" \
+            else args.rate_space
+        args.repeat = 1
+        args.budget = args.budget or 30
+    parts = args.only or ["speedup", "rate", "optima"]
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    if "speedup" in parts:
+        print("\n".join(speedup(args) + [""]), flush=True)
+    if "rate" in parts:
+        print("\n".join(rates(args) + [""]), flush=True)
+    if "optima" in parts:
+        for which in args.optima.split(","):
+            print("\n".join(optimum(args, which.strip()) + [""]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

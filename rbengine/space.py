@@ -1,0 +1,167 @@
+"""The search space: every candidate a configuration's heuristics allow, in the
+project's one cost order.
+
+"Cheapest" is one total order (rbengine.learner, ``Learner.rank``): the best
+total runtime reward first, then rbengine.metrics.cost at the configuration's
+N and F, then the vocabulary's order (the final state's key). A *level* is a
+total reward: the cheapest correct candidate is in the first level holding a
+correct one, so an exhaustive search verifies levels in that order and may
+stop after the first level with a correct candidate.
+
+GH9 aside (it only blocks what a learning run has verified), a candidate is
+in the space when some order of choices allowed by the heuristics builds it:
+the enumeration is the learner's own state graph, explored depth first, each
+multiset once. Candidates are kept packed (the action indices of both
+handlers in a few bytes), so a space of a million candidates fits in tens of
+megabytes; a level is sorted only when it is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+from . import metrics
+from . import reward as rw
+from .candidate import Candidate
+from .config import RunConfig
+from .heuristics import Heuristics
+from .state import DONE, PHASES, RECEIVE, State
+
+
+def space_config(config: RunConfig) -> RunConfig:
+    """The configuration with GH9 off: what the space depends on."""
+    h = config.heuristics
+    return replace(config, heuristics=replace(h, on=h.on - {"GH9"}))
+
+
+def identity(config: RunConfig) -> dict:
+    """What decides a space and its verdicts, as JSON values: the scenarios
+    checked (the verdict cache's key), the vocabulary, the heuristics but GH9
+    and the rewards. Two configurations with the same identity have the same
+    candidates, the same order and the same verdicts."""
+    from .search import make_cache
+    heur = config.heuristics.to_dict()
+    heur.pop("GH9", None)
+    return {"verification": make_cache(config).key, "vocabulary": config.vocab().to_json(),
+            "heuristics": heur, "rewards": config.rewards.to_dict()}
+
+
+def identity_key(config: RunConfig) -> str:
+    text = json.dumps(identity(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Space:
+    """The candidates of `config`'s space, grouped by total reward."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config.validate()
+        self.heur = Heuristics(config.heuristics, config.vocab())
+        self.actions = self.heur.actions
+        self.stop = self.heur.stop
+        self.index = {a: i for i, a in enumerate(self.actions)}
+        self._wide = len(self.actions) > 255
+        self._levels: dict[float, list[bytes]] = {}
+        self._enumerate()
+
+    # ---- enumeration -----------------------------------------------------
+    def _enumerate(self) -> None:
+        heur, stop, acts, rewards = self.heur, self.stop, self.actions, self.config.rewards
+
+        def step(s: State, a: int, acc: float, sent: frozenset):
+            act = acts[a]
+            r = rw.runtime(rewards, act, PHASES[s.phase], sent)
+            return s.add(a, stop), acc + r, (sent | {act.send_type}) if act.is_send else sent
+
+        # RB-Broadcast handlers first, then the receive handlers of each: a
+        # receive state never repeats under another broadcast handler, so the
+        # memory of visited states is one broadcast handler's.
+        heads: list[tuple[State, float, frozenset]] = []
+        seen: set = set()
+        todo = [(State(), 0.0, frozenset())]
+        while todo:
+            s, acc, sent = todo.pop()
+            if s.key in seen:
+                continue
+            seen.add(s.key)
+            for a in heur.filter(s).allowed:
+                item = step(s, a, acc, sent)
+                (heads if item[0].phase == RECEIVE else todo).append(item)
+        levels = self._levels
+        for head in heads:
+            seen = set()
+            todo = [head]
+            while todo:
+                s, acc, sent = todo.pop()
+                if s.key in seen:
+                    continue
+                seen.add(s.key)
+                for a in heur.filter(s).allowed:
+                    nxt, acc2, sent2 = step(s, a, acc, sent)
+                    if nxt.phase == DONE:
+                        levels.setdefault(acc2, []).append(self._pack(nxt))
+                    else:
+                        todo.append((nxt, acc2, sent2))
+
+    def _pack(self, s: State) -> bytes:
+        if self._wide:
+            return b"".join(i.to_bytes(2, "big") for i in s.broadcast) + b"\xff\xff" + \
+                b"".join(i.to_bytes(2, "big") for i in s.receive)
+        return bytes(s.broadcast) + b"\xff" + bytes(s.receive)
+
+    def unpack(self, packed: bytes) -> State:
+        return unpack(packed, self._wide)
+
+    # ---- the order -----------------------------------------------------------
+    @property
+    def rewards(self) -> list[float]:
+        """The levels, cheapest first (the best total reward first)."""
+        return sorted(self._levels, reverse=True)
+
+    def counts(self) -> dict[float, int]:
+        return {r: len(self._levels[r]) for r in self.rewards}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._levels.values())
+
+    def candidate(self, state: State) -> Candidate:
+        return state.candidate(self.actions)
+
+    def rank(self, state: State, reward: float) -> tuple:
+        """The candidate's place in the cost order (smaller is cheaper)."""
+        cfg = self.config
+        cost = metrics.cost(self.candidate(state), cfg.n_value, cfg.f_value)
+        return (-reward, *cost, state.key)
+
+    def level(self, reward: float) -> list[State]:
+        """The candidates of one level, in the cost order."""
+        states = [self.unpack(p) for p in self._levels.get(reward, ())]
+        return sorted(states, key=lambda s: self.rank(s, reward))
+
+    def state_of(self, cand: Candidate) -> State:
+        return State(DONE, tuple(sorted(self.index[a] for a in cand.broadcast)),
+                     tuple(sorted(self.index[a] for a in cand.receive)))
+
+    def __iter__(self):
+        """(reward, state) for every candidate, in the cost order."""
+        for r in self.rewards:
+            for s in self.level(r):
+                yield r, s
+
+
+def levels_json(counts: dict[float, int]) -> dict[str, int]:
+    return {f"{r:g}": k for r, k in counts.items()}
+
+
+
+def unpack(packed: bytes, wide: bool) -> State:
+    """The final state of a packed candidate (`wide`: more than 255 actions)."""
+    if wide:
+        ints = [int.from_bytes(packed[i:i + 2], "big") for i in range(0, len(packed), 2)]
+        cut = ints.index(0xFFFF)
+    else:
+        ints = list(packed)
+        cut = ints.index(0xFF)
+    return State(DONE, tuple(ints[:cut]), tuple(ints[cut + 1:]))
