@@ -21,7 +21,8 @@ def machines(n, count, seed):
             base = protocols.machine("vote-exchange", n, max(k, 1))
             yield candidates.mutate(base, rng, changes=rng.randint(1, 2), early=0.4)
         else:
-            base = protocols.machine(("vote-exchange", "optimistic")[i % 2], n, k)
+            name = ("vote-exchange", "optimistic")[i % 2]
+            base = protocols.machine(name, n, max(k, 1) if name == "vote-exchange" else k)
             yield candidates.mutate(base, rng, changes=rng.randint(1, 4))
 
 

@@ -190,7 +190,16 @@ class Machine:
         except MachineError as exc:
             raise MachineError(f"{path}: {exc}") from None
 
+    def validate(self) -> "Machine":
+        """Every next state is an action of this K (COMMIT, ABORT, U1..UK)."""
+        acts = set(actions(self.k))
+        for (s, c), t in self.table.items():
+            if t not in acts:
+                raise MachineError(f"next state {t} from {state_names(self.k)[s]} is not one of "
+                                   f"COMMIT, ABORT, U1..U{self.k}")
+        return self
+
     @classmethod
     def from_rule(cls, n: int, k: int, rule) -> "Machine":
         """The table of rule(own state, counts) for every input: a protocol for any N."""
-        return cls(n, k, {(s, c): rule(s, c) for s, c in keys(n, k)})
+        return cls(n, k, {(s, c): rule(s, c) for s, c in keys(n, k)}).validate()

@@ -1,0 +1,68 @@
+"""The paper's property set against the classical one, and the certified search."""
+
+from pathlib import Path
+
+import pytest
+
+from rbengine.atomic_commit import checker, search, smt
+from rbengine.atomic_commit.machine import COMMIT, Machine
+from rbengine.atomic_commit.model import Model
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "atomic_commit"
+
+
+@pytest.mark.parametrize("verify", [checker.check, smt.check], ids=["builtin", "z3"])
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_paper_not_classical(verify, rounds):
+    m = Machine.load(str(EXAMPLES / "paper_not_classical.json"))
+    assert verify(m, Model(3, rounds, properties="paper")).correct
+    r = verify(m, Model(3, rounds, properties="classical"))
+    assert not r.correct and r.property == "V"
+    cx = r.counterexample
+    # a process that voted abort crashed unseen, a survivor committed
+    survivors = [i for i in range(3) if i not in cx.crashes and COMMIT in [row[i] for row in cx.states]]
+    assert survivors
+    assert any(cx.votes[p] == 1 and (p, survivors[0]) in cx.lost[rnd - 1]
+               for p, (rnd, _) in cx.crashes.items())
+    # with at most one crash the two sets agree
+    assert verify(m, Model(3, rounds, f=1, properties="classical")).correct
+
+
+def test_search_finds_a_machine_that_separates_the_sets():
+    r = search.find(3, 1, 1, "paper", require_fail="classical")
+    assert r.exists
+    assert checker.check(r.machine, Model(3, 1, properties="paper")).correct
+    assert not smt.check(r.machine, Model(3, 1, properties="classical")).correct
+    assert search.find(3, 0, 1, "paper", require_fail="classical").exists is False
+
+
+@pytest.mark.parametrize("props", ["classical", "paper"])
+def test_growth_n3(props):
+    g = search.grow(3, props, max_k=1, max_rounds=2)
+    assert g.smallest == [(1, 1)]
+    by = {(r.k, r.rounds): r for r in g.results}
+    assert by[(0, 1)].exists is False and by[(0, 2)].exists is False
+    m = by[(1, 1)].machine
+    assert m.complete()
+    assert smt.check(m, Model(3, 1, properties=props)).correct
+    # a machine for one round stays correct for more rounds
+    assert checker.check(m, Model(3, 3, properties=props)).correct
+
+
+def test_all_or_nothing_delivery_needs_no_unnamed_state():
+    g = search.grow(3, "classical", partial=False, max_k=1, max_rounds=1)
+    assert g.smallest == [(0, 1)]
+
+
+def test_every_solution_is_correct_and_distinct():
+    model = Model(3, 1)
+    sols = list(search.solutions(model, 1))
+    assert len(sols) >= 2
+    assert len({m.hash() for m in sols}) == len(sols)
+    for m in sols:
+        assert smt.check(m, model).correct
+
+
+def test_node_limit_leaves_the_answer_open():
+    r = search.find(3, 1, 2, node_limit=3)
+    assert r.exists is None and not r.complete
