@@ -86,3 +86,24 @@ def test_differential_other_n(n, props):
 def test_differential_n3_three_rounds_and_n5(props):
     differential(3, props, 300, seed=23, rounds=(3,))
     differential(5, props, 60, seed=29, rounds=(1, 2))
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_generalisation_matrix(n):
+    """One rule, every N: both verifiers give the same verdict in every cell."""
+    expected = {"vote-exchange": None, "optimistic": "V"}
+    for name, violated in expected.items():
+        m = protocols.machine(name, n)
+        for rounds in (1, 2):
+            model = Model(n, rounds)
+            a, b = checker.check(m, model), smt.check(m, model)
+            assert a.correct == b.correct == (violated is None)
+            assert a.property == violated
+
+
+@pytest.mark.slow
+def test_generalisation_matrix_n5():
+    for rounds in (1, 2, 3):
+        model = Model(5, rounds)
+        assert smt.check(protocols.machine("vote-exchange", 5), model).correct
+        assert not smt.check(protocols.machine("optimistic", 5), model).correct
