@@ -66,3 +66,36 @@ def test_every_solution_is_correct_and_distinct():
 def test_node_limit_leaves_the_answer_open():
     r = search.find(3, 1, 2, node_limit=3)
     assert r.exists is None and not r.complete
+
+
+def test_search_is_complete_against_brute_force():
+    """Every machine of K = 0, R = 1 (the 2^12 tables of round-1 inputs), with
+    all-or-nothing delivery: the correct ones are exactly the search's solutions."""
+    from itertools import product
+
+    from rbengine.atomic_commit.candidates import early_keys
+    from rbengine.atomic_commit.machine import ABORT, keys
+
+    model = Model(3, 1, partial=False)
+    early = early_keys(3, 0)
+    assert len(early) == 12
+    rest = {key: ABORT for key in keys(3, 0) if key not in early}
+    brute = set()
+    for values in product((COMMIT, ABORT), repeat=len(early)):
+        m = Machine(3, 0, {**rest, **dict(zip(early, values))})
+        if checker.check(m, model, want_counterexample=False).correct:
+            brute.add(values)
+    found = {tuple(m.table[key] for key in early) for m in search.solutions(model, 0)}
+    assert brute and found == brute
+
+
+def test_search_meets_each_machine_once_up_to_renaming():
+    from rbengine.atomic_commit.candidates import early_keys
+    model = Model(3, 1)
+    early = early_keys(3, 2)
+    seen = [tuple(m.table[key] for key in early) for m in search.solutions(model, 2)]
+    assert len(seen) == len(set(seen)) and len(seen) > 1
+    swap = {4: 5, 5: 4}
+    for row in seen:
+        swapped = tuple(swap.get(t, t) for t in row)
+        assert swapped == row or swapped not in set(seen)
