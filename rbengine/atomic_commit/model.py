@@ -104,6 +104,9 @@ class Run:
                 cells.append(f"{names[s] + mark:<{width}}")
             lost = "" if r == 0 else " ".join(f"p{a}->p{b}" for a, b in self.lost[r - 1])
             lines.append(f"{r:<7}" + "".join(cells) + lost)
+        if self.crashes:
+            lines.append("(x: crashes in this round, -: crashed; lost: the messages a process "
+                         "that moved in the round did not receive)")
         for p, (r, to) in sorted(self.crashes.items()):
             reach = ", ".join(f"p{q}" for q in sorted(to)) or "nobody"
             lines.append(f"p{p} crashes in round {r}; its last message reaches {reach}")
