@@ -76,6 +76,14 @@ def learners(args):
                     secs.append(res.seconds)
             print(f"N={n} {name:<24}{found:>3}/{args.seeds:<2} found, median "
                   f"{med(secs):.2f} s, max {max(secs) if secs else float('nan'):.2f} s")
+    print("\ngrowing (K, R) from (0, 1) with each learner (2000 episodes per pair), N=3, classical")
+    for name, cls, _ in rows[:2]:
+        t0 = time.perf_counter()
+        g = search.grow_learning(cls, 3, episodes=2000)
+        tried = ", ".join(f"({k},{r}) {'found' if res.found else 'none'}"
+                          f"{'' if res.found else ' [certified: ' + ('exists' if ex else 'none') + ']'}"
+                          for k, r, res, ex in g.tried)
+        print(f"{name:<12} first {g.first}: {tried}  ({time.perf_counter() - t0:.1f} s)")
     print()
 
 

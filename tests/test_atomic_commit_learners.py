@@ -127,3 +127,12 @@ def test_tabular_is_seeded():
     a = TabularLearner(model, seed=4).learn(episodes=300)
     b = TabularLearner(model, seed=4).learn(episodes=300)
     assert a.history == b.history
+
+
+@pytest.mark.parametrize("cls", [DQNLearner, TabularLearner], ids=["dqn", "tabular"])
+def test_learners_grow_states_and_rounds_to_the_certified_smallest(cls):
+    from rbengine.atomic_commit import search
+    g = search.grow_learning(cls, 3, episodes=1500)
+    assert g.first == (1, 1)
+    # every smaller pair it gave up on has no correct machine at all
+    assert [(k, r, ex) for k, r, res, ex in g.tried if not res.found] == [(0, 1, False), (0, 2, False)]

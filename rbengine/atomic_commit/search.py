@@ -120,3 +120,35 @@ def grow(n: int, properties="classical", partial: bool = True, max_k: int = 2,
             continue
         g.results.append(find(n, k, r, properties, partial, node_limit=node_limit))
     return g
+
+
+@dataclass
+class LearnedGrowth:
+    """A learner's growth of (K, R) next to the certified answer for each pair tried."""
+
+    n: int
+    tried: list = field(default_factory=list)  # (k, rounds, LearnResult, certified exists)
+
+    @property
+    def first(self) -> tuple[int, int] | None:
+        return next(((k, r) for k, r, res, _ in self.tried if res.found), None)
+
+
+def grow_learning(learner_cls, n: int, properties="classical", max_k: int = 2,
+                  max_rounds: int = 3, episodes: int = 3000, seed: int = 0,
+                  certify: bool = True) -> LearnedGrowth:
+    """The paper's strategy with a learner: try (K, R) from small (order of K + R,
+    then K) and grow while the learner finds no correct machine within its budget.
+    A learner's failure proves nothing, so each pair tried is also settled by the
+    certified search when `certify` is set."""
+    out = LearnedGrowth(n)
+    pairs = sorted(((k, r) for k in range(max_k + 1) for r in range(1, max_rounds + 1)),
+                   key=lambda p: (p[0] + p[1], p[0]))
+    for k, r in pairs:
+        model = Model(n, r, properties=properties)
+        res = learner_cls(model, k=k, seed=seed).learn(episodes)
+        exists = find(n, k, r, properties).exists if certify else None
+        out.tried.append((k, r, res, exists))
+        if res.found:
+            break
+    return out
