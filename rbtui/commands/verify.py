@@ -17,6 +17,7 @@ from rbengine.errors import OracleError
 from rbengine.scenario import MODES, PAPER_N
 from rbengine.verdict import Check, Verdict
 
+from . import _atomic_commit
 from ._common import (Style, add_attacker_argument, add_candidate_argument,
                       add_size_arguments, read_candidate)
 
@@ -52,6 +53,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="print one JSON object: {correct, checks, sizes, notes, counterexample}")
     p.add_argument("--timeout", type=float, metavar="S", default=None,
                    help="give up after S seconds (exit status 2)")
+    _atomic_commit.add_arguments(p)
     p.set_defaults(handler=run)
     return p
 
@@ -86,6 +88,9 @@ def _deadline(seconds: float | None):
 
 
 def run(args: argparse.Namespace) -> int:
+    status = _atomic_commit.dispatch(args)
+    if status is not None:
+        return status
     candidate = read_candidate(args.file)
     backend = args.backend or oracle.default_backend()
     sizes = getattr(args, "sizes", None)
