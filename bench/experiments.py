@@ -8,6 +8,12 @@ candidates generated per episode) as PNG files.
 
     python bench/experiments.py --target crash              # 5 x 12000, as the paper
     python bench/experiments.py --target none --seeds 3 --episodes 2000 --jobs 2
+    python bench/experiments.py --target byzantine --vocabulary sound --sizes 4,7:2 \
+        --jobs 2 --matrix 4..10 --json
+
+Simulations run in parallel on Dask (rbengine.fanout): --jobs local worker
+processes, or --scheduler an existing cluster. --matrix computes the
+generalisation matrix of every distinct final candidate.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +87,9 @@ def report(target: str, results: list[dict], wall: float, cfg: dict | None = Non
              f"wall time {wall:.1f} s"]
     if cfg is not None:
         c = RunConfig.from_dict(cfg)
-        lines.append(f"N={c.n_value} F={c.f_value} attacker={c.attacker} vocabulary={c.vocabulary} "
+        at = (f"sizes {','.join(x.text() for x in c.size_list())}" if c.sizes
+              else f"N={c.n_value} F={c.f_value}")
+        lines.append(f"{at} attacker={c.attacker} vocabulary={c.vocabulary} "
                      f"backend={c.backend}; alpha={c.alpha:g} gamma={c.gamma:g} c={c.ucb_c:g} "
                      f"optimistic={c.optimistic} untried={c.untried} update_order={c.update_order}; "
                      f"seeds {', '.join(str(r['seed']) for r in results)}")
@@ -157,6 +164,24 @@ def figures(target: str, results: list[dict], out: Path, suffix: str = "") -> li
     return paths
 
 
+def final_matrices(results: list[dict], cfg: RunConfig, args) -> dict:
+    """The generalisation matrix of each distinct final candidate (rbengine.matrix)."""
+    from rbengine import matrix
+    from rbengine.candidate import Candidate
+    lo, hi = matrix.parse_range(args.matrix)
+    out = {}
+    for r in results:
+        f = r["final"]
+        if f is None or f["notation"] in out:
+            continue
+        cand = Candidate.loads(f["notation"].replace(" | ", "\n"))
+        out[f["notation"]] = matrix.compute(
+            cand, target=cfg.target, n_range=(lo, hi), attacker=cfg.attacker,
+            backend=cfg.backend, timeout=args.cell_timeout, workers=max(1, args.jobs),
+            scheduler=args.scheduler)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", choices=MODES, required=True)
@@ -165,27 +190,45 @@ def main(argv=None) -> int:
     ap.add_argument("--episodes", type=int, default=12000, help="episodes each (default 12000)")
     ap.add_argument("--config", help="a JSON/TOML run configuration")
     ap.add_argument("--n", type=int)
+    ap.add_argument("--sizes", help="several sizes, e.g. 4,7:2 (correct only if at every one)")
     ap.add_argument("--attacker", choices=ATTACKERS)
     ap.add_argument("--vocabulary", help="paper (default) or sound")
     ap.add_argument("--backend", default=None)
-    ap.add_argument("--jobs", type=int, default=1, help="simulations in parallel")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="simulations in parallel (local Dask worker processes)")
+    ap.add_argument("--scheduler", default=None, help="an existing Dask scheduler address")
+    ap.add_argument("--matrix", metavar="LO..HI", default=None,
+                    help="also the generalisation matrix of each distinct final candidate")
+    ap.add_argument("--cell-timeout", type=float, default=None,
+                    help="seconds per matrix cell (default: none)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"), help="where figures go")
     ap.add_argument("--tag", default="", help="added to the names of the files written")
     ap.add_argument("--json", action="store_true", help="also write the raw results as JSON")
     args = ap.parse_args(argv)
     base = RunConfig.load(args.config) if args.config else RunConfig()
-    base = base.override(target=args.target, episodes=args.episodes, n=args.n,
+    base = base.override(target=args.target, episodes=args.episodes, n=args.n, sizes=args.sizes,
                          attacker=args.attacker, backend=args.backend,
                          vocabulary=args.vocabulary)
     cfgs = [base.override(seed=args.first_seed + i).to_dict() for i in range(args.seeds)]
     t0 = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as ex:
-            results = list(ex.map(simulate, cfgs))
+    if args.jobs > 1 or args.scheduler:
+        from rbengine.fanout import Fanout
+        results: list = [None] * len(cfgs)
+        with Fanout(workers=args.jobs, scheduler=args.scheduler) as fan:
+            for i, r in fan.map(simulate, cfgs):
+                results[i] = r
     else:
         results = [simulate(c) for c in cfgs]
     wall = time.perf_counter() - t0
     print(report(args.target, results, wall, base.to_dict()))
+    if args.matrix:
+        matrices = final_matrices(results, base, args)
+        for notation, m in matrices.items():
+            print(f"\nmatrix of {notation}")
+            print(m.text())
+        for r in results:
+            if r["final"] is not None and r["final"]["notation"] in matrices:
+                r["final"]["matrix"] = matrices[r["final"]["notation"]].to_json()
     out = Path(args.out)
     for p in figures(args.target, results, out, args.tag):
         print(f"figure: {p}")
