@@ -22,29 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rbengine import metrics  # noqa: E402
+from rbengine import metrics, space  # noqa: E402
 from rbengine.config import RunConfig  # noqa: E402
 from rbengine.learner import Learner  # noqa: E402
 from rbengine.scenario import ATTACKERS, MODES  # noqa: E402
-from rbengine.state import DONE, State  # noqa: E402
+from rbengine.state import State  # noqa: E402
 
 
 def candidates(learner: Learner) -> list[State]:
-    """Every final state reachable under the heuristics (no dead states)."""
-    seen: set[tuple] = set()
-    done: list[State] = []
-    todo = [State()]
-    while todo:
-        s = todo.pop()
-        if s.key in seen:
-            continue
-        seen.add(s.key)
-        if s.phase == DONE:
-            done.append(s)
-            continue
-        for a in learner.heur.filter(s).allowed:
-            todo.append(s.add(a, learner.stop))
-    return sorted(done, key=lambda s: s.key)
+    """Every final state reachable under the heuristics (rbengine.space)."""
+    return sorted(space.finals(learner.heur), key=lambda s: s.key)
 
 
 def main(argv=None) -> int:
