@@ -93,7 +93,9 @@ class HeuristicsConfig:
     on: the heuristics switched on. logics/tokens (GH2/GH3): per handler, the
     logics and threshold tokens allowed (None = all of the vocabulary).
     broadcast_types (GH5): the types RB-Broadcast may send. min/max_actions
-    (GH6): actions per handler, STOP included. max_types (GH10).
+    (GH6): actions per handler, STOP included. max_types (GH10). A maximum
+    left None is the vocabulary's (rbengine.vocabulary: 4 and 2 for the
+    paper's, 5 and 3 for sound); a run records the values it used.
     """
 
     on: frozenset = frozenset(HEURISTICS)
@@ -102,11 +104,19 @@ class HeuristicsConfig:
     tokens: dict = field(default_factory=lambda: {"broadcast": ["0"], "receive": None})
     broadcast_types: tuple = (0,)
     min_actions: int = 2
-    max_actions: int = 4
-    max_types: int = 2
+    max_actions: int | None = None
+    max_types: int | None = None
 
     def enabled(self, gh: str) -> bool:
         return gh in self.on
+
+    def resolved(self, vocab) -> "HeuristicsConfig":
+        """The vocabulary's maxima where none is set."""
+        if self.max_actions is not None and self.max_types is not None:
+            return self
+        return replace(self, max_actions=vocab.max_actions if self.max_actions is None
+                       else self.max_actions,
+                       max_types=vocab.max_types if self.max_types is None else self.max_types)
 
     def to_dict(self) -> dict:
         d = {gh: {"on": gh in self.on} for gh in HEURISTICS}
@@ -159,10 +169,12 @@ class HeuristicsConfig:
                 btypes = tuple(_int(x, "heuristics.GH5.types", 0, 15) for x in _list(settings["types"], "heuristics.GH5.types"))
             elif gh == "GH6":
                 mn = _int(settings.get("min", mn), "heuristics.GH6.min", 1, 32)
-                mx = _int(settings.get("max", mx), "heuristics.GH6.max", 1, 32)
+                mx = settings.get("max", mx)  # None: the vocabulary's
+                mx = None if mx is None else _int(mx, "heuristics.GH6.max", 1, 32)
             elif gh == "GH10" and "max_types" in settings:
-                mt = _int(settings["max_types"], "heuristics.GH10.max_types", 1, 8)
-        if mn > mx:
+                mt = settings["max_types"]
+                mt = None if mt is None else _int(mt, "heuristics.GH10.max_types", 1, 8)
+        if mx is not None and mn > mx:
             raise ConfigError(f"heuristics.GH6: min {mn} is greater than max {mx}")
         return cls(frozenset(on), logics, tokens, btypes, mn, mx, mt)
 

@@ -67,7 +67,10 @@ class Fanout:
                 self.cluster = LocalCluster(
                     n_workers=self.requested or default_workers(), threads_per_worker=1,
                     processes=True, dashboard_address=None, host="127.0.0.1",
-                    memory_limit=self.memory_limit, silence_logs=logging.ERROR)
+                    memory_limit=self.memory_limit, silence_logs=logging.ERROR,
+                    # no dashboard, but the scheduler's HTTP server still listens: on
+                    # any free port, not 8787 (taken by another cluster: a warning)
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
                 self.client = Client(self.cluster, timeout=f"{self.timeout}s")
         except (OSError, TimeoutError) as exc:
             self.close()

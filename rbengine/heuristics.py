@@ -102,6 +102,7 @@ class Heuristics:
     """GH1..GH10 over one vocabulary. Static parts are precomputed per handler."""
 
     def __init__(self, cfg: HeuristicsConfig, vocab: Vocabulary):
+        cfg = cfg.resolved(vocab)
         self.cfg = cfg
         self.vocab = vocab
         self.actions: list[Action] = vocab.actions()

@@ -92,6 +92,8 @@ class Run:
     @classmethod
     def start(cls, store: Store, config: RunConfig, name: str | None = None) -> "Run":
         config = config.validate()
+        # record GH6/GH10's maxima as used, not as "the vocabulary's"
+        config = replace(config, heuristics=config.heuristics.resolved(config.vocab()))
         if config.seed is None:
             config = replace(config, seed=int(np.random.SeedSequence().entropy % 2**63))
         run_id = store.create_run(config.to_dict(), config.seed, config.episodes, name)

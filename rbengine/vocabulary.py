@@ -12,12 +12,19 @@ from . import threshold as thr
 @dataclass(frozen=True)
 class Vocabulary:
     """T message types and a set of threshold tokens. Token 0 gives one
-    type-agnostic condition; every other token one condition per type."""
+    type-agnostic condition; every other token one condition per type.
+
+    max_actions and max_types are the defaults of GH6's maximum (STOP
+    included) and GH10 for this vocabulary: the paper's 4 and 2, and for
+    the sound preset 5 and 3, so that Bracha-class candidates (echo, ready,
+    amplification, deliver, STOP) are in the space."""
 
     name: str
     types: int
     tokens: tuple[str, ...]
     logics: tuple[str, ...] = field(default=SENDS + (DELIVER,))
+    max_actions: int = 4
+    max_types: int = 2
 
     def conditions(self) -> list[tuple[int, str]]:
         conds = []
@@ -44,7 +51,8 @@ class Vocabulary:
 
 
 PAPER = Vocabulary("paper", 2, ("0", "1", "F+1", "(N+F)/2", "N-F"))
-SOUND = Vocabulary("sound", 3, ("0", "1", "F+1", "(N+F)/2", "N-F", "origin"))
+SOUND = Vocabulary("sound", 3, ("0", "1", "F+1", "(N+F)/2", "N-F", "origin"),
+                   max_actions=5, max_types=3)
 PRESETS = {"paper": PAPER, "sound": SOUND}
 
 

@@ -20,6 +20,7 @@ from rbengine.errors import RbError
 #: adding its module name here.
 COMMANDS: tuple[str, ...] = (
     "verify",
+    "matrix",
     "promela",
     "show_candidate",
     "run",

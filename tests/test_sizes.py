@@ -180,3 +180,27 @@ def test_verify_sizes_exit_codes_and_output(tmp_path):
     # the old single size still works
     old = _cli("verify", str(learned), "--n", "4", "--backend", "builtin")
     assert old.returncode == 0 and "size " not in old.stdout
+
+
+def test_run_with_sizes_checks_every_size_and_reports_them(tmp_path):
+    import json
+    import sqlite3
+    db = tmp_path / "s.sqlite"
+    p = _cli("run", "--target", "byzantine", "--sizes", "5:1,4", "--episodes", "40",
+             "--seed", "3", "--db", str(db), "-q", "--json")
+    assert p.returncode in (0, 1), p.stderr
+    report = json.loads(p.stdout)
+    assert report["sizes"] == ["4", "5:1"] and report["n"] == 4 and report["f"] == 1
+    keys = {r[0] for r in sqlite3.connect(db).execute("SELECT DISTINCT oracle_key FROM verdicts")}
+    assert oracle_key("byzantine", 4, None, "full") in keys  # every candidate, at N=4
+    cfg = json.loads(sqlite3.connect(db).execute("SELECT config FROM runs").fetchone()[0])
+    assert cfg["sizes"] == "5:1,4" and cfg["n"] is None  # as written; checked cheapest first
+    show = _cli("show", "1", "--db", str(db))
+    assert "sizes 4, 5:1" in show.stdout
+    again = _cli("run", "--resume", "1", "--sizes", "4", "--db", str(db))
+    assert again.returncode == 2 and "--sizes" in again.stderr
+    both = _cli("run", "--target", "byzantine", "--sizes", "4", "--n", "4", "--db", str(db))
+    assert both.returncode == 2 and "not both" in both.stderr
+    vac = _cli("run", "--target", "byzantine", "--sizes", "3,4", "--episodes", "2",
+               "--db", str(db), "-q")
+    assert "warning: byzantine at N=3 has F=0" in vac.stderr

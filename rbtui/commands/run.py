@@ -48,6 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="number of processes (default: 3 for none and crash, 4 for byzantine)")
     p.add_argument("--f", "-F", type=positive_int, metavar="F", default=None,
                    help="number of faulty processes (default: the maximum of each mode)")
+    p.add_argument("--sizes", metavar="SIZES", default=None,
+                   help="learn against several sizes, e.g. 4,7:2 (a candidate is correct only "
+                        "if it is correct at every size; cheapest checked first); not with --n/--f")
     p.add_argument("--attacker", choices=ATTACKERS, default=None,
                    help="Byzantine adversary: full (default) or same-value")
     p.add_argument("--vocabulary", choices=sorted(PRESETS), default=None,
@@ -135,7 +138,10 @@ def build_config(args) -> RunConfig:
         if args.target is None:
             raise ConfigError("give --target (none, crash or byzantine), --config FILE or --resume RUN")
         cfg = RunConfig()
-    cfg = cfg.override(target=args.target, n=args.n, f=args.f, attacker=args.attacker,
+    if args.sizes is not None and (args.n is not None or args.f is not None):
+        raise ConfigError("give --sizes or --n/--f, not both")
+    cfg = cfg.override(target=args.target, n=args.n, f=args.f, sizes=args.sizes,
+                       attacker=args.attacker,
                        vocabulary=args.vocabulary, backend=args.backend, episodes=args.episodes,
                        seed=args.seed, alpha=args.alpha, gamma=args.gamma, ucb_c=args.ucb_c,
                        checkpoint_every=args.checkpoint_every)
@@ -149,6 +155,12 @@ def build_config(args) -> RunConfig:
     return cfg.validate()
 
 
+def _sizes_text(cfg: RunConfig) -> str:
+    if cfg.sizes is None:
+        return f"N={cfg.n_value}"
+    return "sizes " + ", ".join(f"N={s.n} F={s.f_for(cfg.target)}" for s in cfg.size_list())
+
+
 def _resume_hint(run_id: int, db: str | None) -> str:
     return f"rbtui run --resume {run_id}" + (f" --db {db}" if db else "")
 
@@ -157,7 +169,7 @@ def _resume_hint(run_id: int, db: str | None) -> str:
 def main(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if args.resume is not None:
-        given = [f for f in ("target", "config", "seed", "n", "f", "attacker", "vocabulary",
+        given = [f for f in ("target", "config", "seed", "n", "f", "sizes", "attacker", "vocabulary",
                              "backend", "alpha", "gamma", "ucb_c", "checkpoint_every")
                  if getattr(args, f) is not None] + (["off"] if args.off else [])
         if given:
@@ -166,6 +178,9 @@ def main(args: argparse.Namespace) -> int:
         cfg = None
     else:
         cfg = build_config(args)
+        for note in oracle.notes(cfg.target, None, cfg.n, cfg.f, cfg.sizes) if cfg.sizes \
+                else oracle.notes(cfg.target, None, cfg.n_value, cfg.f):
+            print(f"rbtui: warning: {note.text()}", file=sys.stderr)
     printer = ProgressPrinter(quiet=args.quiet)
     store = Store(db)
     try:
@@ -182,7 +197,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             if not args.quiet:
                 printer.note(f"run {run.id}: target {run.learner.config.target}, "
-                             f"N={run.learner.config.n_value}, {run.planned} episodes, "
+                             f"{_sizes_text(run.learner.config)}, {run.planned} episodes, "
                              f"seed {run.learner.config.seed}, store {store.path}")
             try:
                 status = run.execute(progress=printer, progress_interval=printer.interval)

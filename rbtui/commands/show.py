@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     lines = [
         f"run {r['id']}" + (f" ({r['name']})" if r["name"] else "") + f": {r['status']}"
         + (f" - {r['message']}" if r["message"] else ""),
-        f"target {r['target']}, N={r['n']}, F={r['f']}"
+        f"target {r['target']}, "
+        + (f"N={r['n']}, F={r['f']}" if len(r.get("sizes", ())) <= 1
+           else f"sizes {', '.join(r['sizes'])} (metrics at N={r['n']}, F={r['f']})")
         + (f", attacker {r['attacker']}" if r["target"] == "byzantine" else "")
         + f", vocabulary {cfg['vocabulary'] if isinstance(cfg['vocabulary'], str) else 'custom'}"
         + f", backend {r['backend']}",

@@ -19,7 +19,9 @@ from rbengine.vocabulary import PRESETS
 
 def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episodes: str,
                      seed: str, heuristics: bool, backend: str) -> RunConfig:
-    """A validated RunConfig from the form's text fields (raises RbError)."""
+    """A validated RunConfig from the form's text fields (raises RbError).
+
+    `n`: one N, or sizes such as ``4,7:2`` (a candidate must be correct at each)."""
     def number(text: str, what: str) -> int | None:
         text = text.strip()
         if not text:
@@ -30,7 +32,12 @@ def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episod
             raise RbError(f"{what} must be a whole number, got {text!r}") from None
 
     eps = number(episodes, "episodes")
-    cfg = RunConfig(target=target, n=number(n, "N"), attacker=attacker, vocabulary=vocabulary,
+    text = n.strip()
+    sizes = None
+    if text and not text.isdigit():  # "4,7:2": several sizes (rbengine.size)
+        sizes, text = text, ""
+    cfg = RunConfig(target=target, n=number(text, "N"), sizes=sizes, attacker=attacker,
+                    vocabulary=vocabulary,
                     backend=backend, episodes=12000 if eps is None else eps,
                     seed=number(seed, "seed"))
     if not heuristics:
@@ -49,8 +56,8 @@ class NewRunScreen(ModalScreen[RunConfig | None]):
                 yield Label("target")
                 yield Select([(m, m) for m in MODES], value="crash", allow_blank=False,
                              compact=True, id="run-target")
-                yield Label("N (blank: paper's)")
-                yield Input(placeholder="3 or 4", id="run-n", type="integer", compact=True)
+                yield Label("N or sizes (4,7:2)")
+                yield Input(placeholder="paper's: 3 or 4", id="run-n", compact=True)
                 yield Label("attacker")
                 yield Select([(a, a) for a in ATTACKERS], value="full", allow_blank=False,
                              compact=True, id="run-attacker")
@@ -97,6 +104,10 @@ class NewRunScreen(ModalScreen[RunConfig | None]):
         except RbError as exc:
             self.query_one("#new-run-error", Static).update(f"[red]{escape(str(exc))}[/]")
             return
+        from rbengine import oracle
+        for note in oracle.notes(cfg.target, None, cfg.n, cfg.f, cfg.sizes) if cfg.sizes \
+                else oracle.notes(cfg.target, None, cfg.n_value, cfg.f):
+            self.app.notify(note.text(), title="warning", severity="warning", timeout=8)
         self.dismiss(cfg)
 
     def action_cancel(self) -> None:

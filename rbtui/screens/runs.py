@@ -31,6 +31,8 @@ def run_target(row: dict) -> str:
         return row.get("target") or "?"
     n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
     att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
+    if cfg.get("sizes"):
+        return f"{row['target']}{att} sizes {cfg['sizes']}"
     return f"{row['target']}{att} N={n}"
 
 
