@@ -193,6 +193,18 @@ class _Counter:
         f1 = 1 if self.p0_correct else 0
         f2 = self.nc + (1 if 0 in crashy else 0)
         self.groups = ((f1, self.nc), (f2, len(self.procs)))  # interchangeable positions
+        # one value only (crash, same-value, no Byzantine process): every
+        # receipt commutes with every other one, so correct messages are safe
+        self.single = self.crash or not sc.byzantine or not self.byz_v[1]
+        self.delmask = sum(1 << i for i in range(tab.nact) if tab.dest[i] is None)
+        self.allmask = (1 << tab.nact) - 1
+        self.cost = 0  # concrete steps of the current move (see step)
+        # per type: masks of the actions sending it to the others / to oneself
+        self._send_masks = (
+            [sum(1 << i for i in range(tab.nact) if tab.dest[i] in (0, 1) and tab.st[i] == t)
+             for t in range(tab.types)],
+            [sum(1 << i for i in range(tab.nact) if tab.dest[i] in (0, 2) and tab.st[i] == t)
+             for t in range(tab.types)])
 
     def empty(self, pos: int) -> tuple:
         z = (0,) * self.K
@@ -225,6 +237,8 @@ class _Counter:
             if q >= self.nc:
                 work.append((q, me, key))
                 continue
+            if mine_correct:
+                self.cost += 1  # its receipt, whenever it happens (all are received)
             c, a, b, oin, orcv, fired, dl, snt = procs[q]
             if not readers & ~fired:
                 continue  # nothing of q will ever read it
@@ -242,6 +256,7 @@ class _Counter:
         while work:
             q, src, key = work.pop(0)
             t, v = divmod(key, 2)
+            self.cost += 2 if src >= self.nc else 1
             if log is not None:
                 if src >= self.nc:
                     log.append(("emit", self.procs[src], self.procs[q], t, v))
@@ -289,6 +304,7 @@ class _Counter:
         t, v = divmod(key, 2)
         c, a, b, oin, orcv, fired, dl, sent = procs[me]
         first = bool(tab.tok0 & ~fired)
+        self.cost += 2 * k + (2 if p0 and not self.p0_correct else 0)
         c = c[:key] + (c[key] + j + k + (1 if p0 else 0),) + c[key + 1:]
         if j:
             a = a[:key] + (a[key] - j,) + a[key + 1:]
@@ -351,7 +367,131 @@ class _Counter:
         return procs
 
     def choices(self, procs: list, correct_only: bool = False) -> list:
-        return [m for q in range(self.nc) for m in self._moves(q, procs[q], correct_only)]
+        """Batches at every correct process; of interchangeable processes in
+        the same local state only the first is offered (same successor up to
+        symmetry)."""
+        f1 = self.groups[0][0]
+        return [m for q in range(self.nc)
+                if q <= f1 or procs[q] != procs[q - 1]
+                for m in self._moves(q, procs[q], correct_only)]
+
+    # -- safe receipts -------------------------------------------------------
+    def _live(self, procs: list, w: int) -> list:
+        """Per correct position, the mask of unfired actions that may still
+        fire bound to value w in some continuation (an over-approximation).
+
+        Least fixpoint: an action is live if the messages of its condition
+        already received or in transit, plus the faulty senders' remaining
+        budget, plus the correct processes that have not yet sent that
+        message to q but have a live action that would send it, reach its
+        threshold. Every firing of a continuation is supported by earlier
+        firings, so by induction on time it is in the fixpoint; the potential
+        counts only shrink along a path, so a dead action stays dead.
+        """
+        tab, nc, T = self.tab, self.nc, self.tab.types
+        live = [0] * nc
+        unf = [self.allmask & ~procs[q][5] for q in range(nc)]
+        byz_ok = self.byz_v[w]
+        p0byz = self.track_origin and not self.p0_correct
+        p0cor = self.track_origin and self.p0_correct
+        others, selfs = self._send_masks
+        changed = True
+        while changed:
+            changed = False
+            # per type ct: which correct p may still send <ct, w> to others / to itself
+            may_o = [[False] * nc for _ in range(T)]
+            may_s = [[False] * nc for _ in range(T)]
+            tot = [0] * T
+            for p in range(nc):
+                lp = live[p]
+                if not lp:
+                    continue
+                sent = procs[p][7]
+                for ct in range(T):
+                    k = 2 * ct + w
+                    if lp & others[ct] and not sent >> (2 * k + 1) & 1:
+                        may_o[ct][p] = True
+                        tot[ct] += 1
+                    if lp & selfs[ct] and not sent >> (2 * k) & 1:
+                        may_s[ct][p] = True
+            for q in range(nc):
+                cand = unf[q] & ~live[q]
+                if not cand:
+                    continue
+                c, a, b, oin, orcv, fired, dl, sent = procs[q]
+                for i in range(tab.nact):
+                    if not cand >> i & 1:
+                        continue
+                    kind = tab.kind[i]
+                    if kind == _T0:
+                        ok = True  # the first receipt may carry either value
+                    else:
+                        ct = tab.ct[i]
+                        k = 2 * ct + w
+                        if kind == _ORIGIN:
+                            if p0cor:
+                                ok = bool(oin >> k & 1) or (may_s[ct][0] if q == 0 else may_o[ct][0])
+                            else:
+                                ok = byz_ok and not orcv >> k & 1
+                        else:
+                            pot = c[k] + a[k] + tot[ct] - may_o[ct][q] + may_s[ct][q]
+                            if byz_ok:
+                                pot += self.nb - b[k]
+                                if p0byz and not orcv >> k & 1:
+                                    pot += 1
+                            if p0cor and oin >> k & 1:
+                                pot += 1
+                            ok = pot >= tab.need[i]
+                    if ok:
+                        live[q] |= 1 << i
+                        changed = True
+        return live
+
+    def _safe(self, loc: tuple, t: int, other_live: int) -> bool:
+        """Receipts of <t, v> at a correct process commute with every
+        transition of every continuation when none of the actions they could
+        fire can fire with the other value, and they are not a first receipt
+        (token 0), and no delivery race is possible."""
+        fired = loc[5]
+        if self.tab.tok0 & ~fired:
+            return False
+        r = self.tab.readers[t] & ~fired
+        if r & other_live:
+            return False
+        if loc[6] < 0 and r & self.delmask and self.delmask & ~fired & other_live:
+            return False
+        return True
+
+    def normalize(self, procs: list, log: list | None = None) -> None:
+        """Receive every safe correct message at once (docs/oracle.md, "Safe
+        receipts"): each is independent of everything that can happen before
+        it and must happen before quiescence, so it can be taken first."""
+        origin = self.track_origin and self.p0_correct
+        while True:
+            pending = [(q, key) for q in range(self.nc) for key in range(self.K)
+                       if procs[q][1][key] or (origin and procs[q][3] >> key & 1)]
+            if not pending:
+                return
+            lives: list = [None, None]  # per value v: liveness of the other value
+            did = False
+            for q, key in pending:
+                loc = procs[q]
+                j = loc[1][key]
+                p0 = bool(origin and loc[3] >> key & 1)
+                if not (j or p0):
+                    continue
+                t, v = divmod(key, 2)
+                if not self.single:
+                    if lives[v] is None:
+                        lives[v] = self._live(procs, 1 - v)
+                    if not self._safe(loc, t, lives[v][q]):
+                        continue
+                if log is not None:
+                    log.append(("batch", self.procs[q], t, v, j, 0, p0))
+                self._receive(procs, q, key, j, 0, p0, log)
+                did = True
+            if not did:
+                return
 
     def _moves(self, q: int, loc: tuple, correct_only: bool):
         """Lazy batches at q: (position, key, j, k, p0) = receive j correct and
@@ -426,11 +566,16 @@ class _Counter:
                 yield (q, key, j, kb, use_p0)
 
     def step(self, procs: list, ch: tuple, log: list | None = None) -> list:
+        """Successor by one batch, normalized; self.cost is then the number
+        of concrete steps it stands for (each correct message counted once,
+        when sent, for its receipt; faulty sends two each)."""
         q, key, j, k, p0 = ch
         nxt = list(procs)
+        self.cost = 0
         if log is not None:
             log.append(("batch", self.procs[q], key >> 1, key & 1, j, k, p0))
         self._receive(nxt, q, key, j, k, p0, log)
+        self.normalize(nxt, log)
         return nxt
 
     def delivered(self, procs: list) -> list:
@@ -441,48 +586,76 @@ class _Counter:
         return out
 
     def search(self, guard=lambda states: None):
+        """Uniform-cost search over normalized states: the first violating
+        quiescent state taken from the queue for a property is the one with
+        the fewest concrete steps (docs/oracle.md, "Shortest")."""
+        import heapq
         init = self.initial()
-        ikey = self.canon(init)
-        parent = {ikey: None}
-        stack = [(ikey, init)]
-        best = None
+        self.normalize(init)
+        start = self.canon(init)
+        dist = {start: 0}
+        parent: dict = {start: None}
+        heap = [(0, 0, start)]
+        tick = 0
+        found: list = [None] * len(PROPERTIES)
         sc = self.sc
-        while stack:
-            guard(len(parent))
-            key, procs = stack.pop()
+        while heap:
+            g, _, key = heapq.heappop(heap)
+            if g > dist[key]:
+                continue
+            guard(len(dist))
+            procs = list(key)
             if not self.choices(procs, correct_only=True):  # quiescent
                 prop = violated(sc, self.delivered(procs))
                 if prop is not None:
                     rank = PROPERTIES.index(prop)
-                    if best is None or rank < best[0]:
-                        best = (rank, key)
+                    if found[rank] is None:
+                        found[rank] = key
                         if rank == 0:
                             break
             for ch in self.choices(procs):
                 nxt = self.step(procs, ch)
                 nkey = self.canon(nxt)
-                if nkey not in parent:
-                    parent[nkey] = key
-                    stack.append((nkey, nxt))
-        if best is None:
-            return None, len(parent), None
+                ng = g + self.cost
+                old = dist.get(nkey)
+                if old is None or ng < old:
+                    dist[nkey] = ng
+                    parent[nkey] = (key, ch)
+                    tick += 1
+                    heapq.heappush(heap, (ng, tick, nkey))
+        rank = next((r for r, k in enumerate(found) if k is not None), None)
+        if rank is None:
+            return None, len(dist), None
         chain = []
-        k = best[1]
-        while k is not None:
-            chain.append(k)
-            k = parent[k]
+        k = found[rank]
+        while parent[k] is not None:
+            k, ch = parent[k]
+            chain.append((k, ch))
         chain.reverse()
         moves: list = []
         procs = self.initial(moves)
-        for target in chain[1:]:
-            for ch in self.choices(procs):
-                if self.canon(self.step(procs, ch)) == target:
-                    procs = self.step(procs, ch, moves)
-                    break
-            else:  # pragma: no cover - the chain was built from these choices
-                raise AssertionError("counterexample path lost")
+        self.normalize(procs, moves)
+        for i, (key, ch) in enumerate(chain):
+            target = chain[i + 1][0] if i + 1 < len(chain) else found[rank]
+            procs = self._follow(procs, key, ch, target, moves)
         moves.append(("finish",))
-        return PROPERTIES[best[0]], len(parent), moves
+        return PROPERTIES[rank], len(dist), moves
+
+    def _follow(self, procs: list, key: tuple, ch: tuple, target: tuple, moves: list) -> list:
+        """Take, from concrete-identity positions procs (canon(procs) == key),
+        the move ch chosen on the canonical key: at a position holding the
+        same local state, in the same group of interchangeable processes."""
+        q = ch[0]
+        lo, hi = next(((a, b) for a, b in self.groups if a <= q < b), (q, q + 1))
+        for pos in [q] + [p for p in range(lo, hi) if p != q]:
+            if procs[pos] == key[q]:
+                trial = self.step(procs, (pos,) + ch[1:])
+                if self.canon(trial) == target:
+                    return self.step(procs, (pos,) + ch[1:], moves)
+        for alt in self.choices(procs):  # pragma: no cover - defensive
+            if self.canon(self.step(procs, alt)) == target:
+                return self.step(procs, alt, moves)
+        raise AssertionError("counterexample path lost")
 
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,

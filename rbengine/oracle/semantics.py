@@ -189,14 +189,21 @@ def violated(sc: Scenario, delivered: list) -> str | None:
     return None
 
 
-def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int = 2_000_000):
+def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int = 2_000_000,
+            shortest: bool = False):
     """Unreduced exhaustive search. Returns (property or None, states, steps).
 
     Finds the highest-priority property violated in any reachable quiescent
     state. Raises OverflowError past `limit` states (tests skip such cases).
+    shortest: explore in order of concrete steps from the initial state
+    (uniform-cost), so the counterexample has the fewest steps of all
+    counterexamples for that property; the same states are reached, so the
+    verdict is the same.
     """
     model = Model(cand, sc, types)
     init, init_steps = model.initial()
+    if shortest:
+        return _explore_shortest(model, sc, init, init_steps, limit)
     parent: dict = {init: None}
     stack = [init]
     best: tuple[int, State] | None = None
@@ -226,6 +233,47 @@ def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int 
     cx = Counterexample(sc.mode, sc.n, sc.f, sc.name, sc.attacker, sc.faulty,
                         PROPERTIES[best[0]], tuple(init_steps + path), model.delivered(best[1]))
     return PROPERTIES[best[0]], len(parent), cx
+
+
+def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list, limit: int):
+    import heapq
+    parent: dict = {init: None}
+    dist = {init: 0}
+    heap = [(0, 0, init)]
+    tick = 0
+    found: list = [None] * len(PROPERTIES)
+    while heap:
+        d, _, s = heapq.heappop(heap)
+        if d > dist[s]:
+            continue
+        if model.quiescent(s):
+            prop = model.violation(s)
+            if prop is not None:
+                rank = PROPERTIES.index(prop)
+                if found[rank] is None:
+                    found[rank] = s
+                    if rank == 0:
+                        break
+        for ns, steps in model.successors(s):
+            nd = d + len(steps)
+            if ns not in dist or nd < dist[ns]:
+                dist[ns] = nd
+                parent[ns] = (s, steps)
+                if len(dist) > limit:
+                    raise OverflowError(f"more than {limit} states")
+                tick += 1
+                heapq.heappush(heap, (nd, tick, ns))
+    rank = next((r for r, s in enumerate(found) if s is not None), None)
+    if rank is None:
+        return None, len(dist), None
+    path: list[Step] = []
+    s = found[rank]
+    while parent[s] is not None:
+        s, steps = parent[s]
+        path[:0] = steps
+    cx = Counterexample(sc.mode, sc.n, sc.f, sc.name, sc.attacker, sc.faulty,
+                        PROPERTIES[rank], tuple(init_steps + path), model.delivered(found[rank]))
+    return PROPERTIES[rank], len(dist), cx
 
 
 def replay(cand: Candidate, sc: Scenario, steps, types: int | None = None):
