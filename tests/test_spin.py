@@ -163,7 +163,7 @@ def test_concurrent_checks_compile_once(tmp_path, monkeypatch):
         t.join()
     assert not errors
     assert results == {0: None, 1: None, 2: "validity", 3: "validity"}
-    assert spin.compilations == before + 1
+    assert spin.compilations == before + 2  # the verdict's verifier, the shortening one
 
 
 def test_concurrent_processes_share_one_verifier(tmp_path):
@@ -284,3 +284,90 @@ def test_unexpected_output_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(spin, "binary", lambda *a, **k: fake)
     with pytest.raises(OracleError, match="unexpected output"):
         spin.check(ref_candidate("alg1"), _scenario("none", 3, "all-correct"))
+
+
+# ---- shortest counterexamples --------------------------------------------------------
+
+def _shortest(cand, sc, prop, limit):
+    """Fewest concrete steps from the initial state to a quiescent state violating
+    prop, by a uniform-cost search of the unreduced model (a Byzantine send and
+    its receipt are two steps)."""
+    import heapq
+    import itertools
+    from rbengine.oracle.semantics import Model
+    m = Model(cand, sc)
+    init, steps = m.initial()
+    best = {init: len(steps)}
+    tie = itertools.count()
+    heap = [(len(steps), next(tie), init)]
+    while heap:
+        d, _, s = heapq.heappop(heap)
+        if d > best[s]:
+            continue
+        if m.quiescent(s) and m.violation(s) == prop:
+            return d
+        for ns, st in m.successors(s):
+            if d + len(st) < best.get(ns, 1 << 30):
+                best[ns] = d + len(st)
+                if len(best) > limit:
+                    raise OverflowError
+                heapq.heappush(heap, (d + len(st), next(tie), ns))
+    raise AssertionError(f"no {prop} violation reachable")
+
+
+# (mode, N, F, attacker, candidates, state limit): the reduced models whose
+# concretized shortest trail is a shortest concrete counterexample
+SHORTEST = [
+    ("byzantine", 3, 1, "full", 24, 3_000),
+    ("byzantine", 4, None, "full", 12, 2_000),
+    ("byzantine", 4, None, "same-value", 12, 4_000),
+    ("none", 3, None, "full", 16, 20_000),
+]
+
+
+@pytest.mark.parametrize("mode,n,f,attacker,count,limit", SHORTEST,
+                         ids=[f"{m}-{a}-N{n}" for m, n, _f, a, _c, _l in SHORTEST])
+def test_counterexample_is_a_shortest_one(mode, n, f, attacker, count, limit):
+    compared = 0
+    for c in corpus(seed=11, count=count):
+        for sc in scenarios(mode, n, f, attacker):
+            try:
+                want, _, _ = reference.check(c, sc, limit=limit)
+                if want is None:
+                    continue
+                least = _shortest(c, sc, want, limit)
+            except OverflowError:
+                continue
+            got, _, cx = spin.check(c, sc)
+            assert got == want
+            assert len(cx.steps) == least, f"{sc.label()}: {c.notation()!r}"
+            compared += 1
+    assert compared >= count // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode,n,f,attacker", [("byzantine", 3, 1, "full"),
+                                               ("byzantine", 4, None, "full"),
+                                               ("byzantine", 4, None, "same-value")])
+def test_counterexample_is_a_shortest_one_many(mode, n, f, attacker):
+    test_counterexample_is_a_shortest_one(mode, n, f, attacker, 120, 20_000)
+
+
+def test_full_counterexample_is_shortened():
+    c = ref_candidate("alg3")
+    sc = _scenario("byzantine", 4, "broadcaster-correct")
+    _, _, first = spin.check(c, sc, shortest=False)
+    _, _, cx = spin.check(c, sc)
+    assert len(cx.steps) < len(first.steps)
+
+
+def test_crash_counterexample_is_shortened():
+    """Crash: receipts of crash-prone processes are greedy in the model, so the
+    trail is the shortest of the model, not always of the concrete system."""
+    c = ref_candidate("alg3")
+    sc = _scenario("crash", 3, "broadcaster-faulty")
+    _, _, first = spin.check(c, sc, shortest=False)
+    _, _, cx = spin.check(c, sc)
+    least = _shortest(c, sc, "agreement", 50_000)
+    assert least <= len(cx.steps) < len(first.steps)
+

@@ -52,6 +52,9 @@ CFLAGS = ("-DSAFETY", "-DNOREDUCE", "-DNOCOMP", "-DAUTO_RESIZE", "-DFREQ=16384",
           "-DVECTORSZ=4096")
 #: the single-value models are small: compiling fast matters more than running fast
 OPTIMIZE = {"single": "-O1", "full": "-O2"}
+#: the verifier that shortens a trail (pan -i): it revisits a state reached by a
+#: shorter path, which the verdict's search need not pay for
+SHORTEST_CFLAGS = ("-DREACH",)
 MODEL = "model.pml"
 MAX_TYPES = 15  # an effect has 1 + 2 bits per type in a 32-bit int
 _MASK = {"validity": 1, "agreement": 2, "integrity": 4}
@@ -202,13 +205,19 @@ def _spin_version(spin: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str) -> str:
+def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str,
+         shortest: bool = False) -> str:
     """The cache key: the setting, and a digest of everything the verifier is built from."""
     h = hashlib.sha256()
     for name in ("common.pml.j2", f"{variant}.pml.j2"):
         h.update((TEMPLATES / name).read_bytes())
-    h.update(repr((OPTIMIZE[variant], CFLAGS, memory, _spin_version(spin))).encode())
-    return f"{variant}-{mode}-n{n}-f{f}-t{t}-{h.hexdigest()[:12]}"
+    h.update(repr((OPTIMIZE[variant], _cflags(shortest), memory, _spin_version(spin))).encode())
+    kind = "-shortest" if shortest else ""
+    return f"{variant}-{mode}-n{n}-f{f}-t{t}{kind}-{h.hexdigest()[:12]}"
+
+
+def _cflags(shortest: bool) -> tuple:
+    return CFLAGS + SHORTEST_CFLAGS if shortest else CFLAGS
 
 
 _locks: dict[str, threading.Lock] = {}
@@ -231,7 +240,7 @@ def _first_line(text: str, default: str) -> str:
 
 
 def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int,
-             timeout: float) -> None:
+             timeout: float, cflags: tuple = CFLAGS) -> None:
     global compilations
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
@@ -246,7 +255,7 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
             raise OracleError("spin -a failed on the generated model: "
                               + _first_line(r.stdout + r.stderr, f"exit code {r.returncode}"))
         try:
-            r = subprocess.run([gcc, opt, *CFLAGS, f"-DMEMLIM={memory}", "-o", "pan", "pan.c"],
+            r = subprocess.run([gcc, opt, *cflags, f"-DMEMLIM={memory}", "-o", "pan", "pan.c"],
                                cwd=tmp, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise OracleError(f"gcc took more than {timeout:.0f}s to compile the Spin model") from None
@@ -268,11 +277,12 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
 
 
 def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
-           timeout: float = COMPILE_TIMEOUT) -> Path:
-    """The compiled verifier for the scenario's setting with t types (compiled once)."""
+           timeout: float = COMPILE_TIMEOUT, shortest: bool = False) -> Path:
+    """The compiled verifier for the scenario's setting with t types (compiled once);
+    shortest: the one that shortens trails (compiled when first needed)."""
     spin, gcc = _tool("spin"), _tool("gcc")
     variant = _variant(scenario)
-    key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin)
+    key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin, shortest)
     dest = cache_root() / "pan" / key
     pan = _known.get(str(dest))
     if pan is not None and pan.exists():
@@ -286,7 +296,8 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
                 with _file_lock(dest.parent / f"{key}.lock"):
                     if not (dest / "pan").exists():
                         source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
-                        _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout)
+                        _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout,
+                                 _cflags(shortest))
             except OSError as exc:
                 raise OracleError(f"cannot build the Spin verifier in {dest.parent}: "
                                   f"{exc.strerror or exc} (set {CACHE_ENV} to a writable "
@@ -406,15 +417,35 @@ def _types(candidate: Candidate, types: int | None) -> int:
     return ntypes
 
 
+def _shorten(pan: Path, candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
+             prop: str, depth: int, work: Path, deadline: float, timeout: float, cancel):
+    """A shortest trail violating prop: pan -i lowers its depth bound past each
+    violation it finds and keeps searching; the last trail written is the
+    shortest (the models pad every step to 4 transitions per concrete step)."""
+    env = dict(os.environ)
+    env[TABLE_ENV] = table(candidate, scenario, ntypes, t, _MASK[prop]).encode()
+    out = _run([str(pan), "-i", f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
+               f"shortest counterexample, {scenario.label()}", cancel)
+    trail = work / f"{MODEL}.trail"
+    v = _VIOLATED.search(out)
+    if v is None or v.group(1) != prop or not trail.exists():
+        raise OracleError(f"the Spin verifier found no shortest {prop} trail "
+                          f"({scenario.label()}): a bug in rbengine.oracle.spin")
+    return trail.rename(work / f"{prop}-shortest.trail"), env
+
+
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           timeout: float | None = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-          depth: int | None = None, cancel=None, **_options):
+          depth: int | None = None, cancel=None, shortest: bool = True, **_options):
     """(highest-priority violated property or None, states stored, Counterexample or None).
 
     timeout: seconds for the scenario's search (None: DEFAULT_TIMEOUT); compiling a
     verifier the first time a setting is checked is not counted;
     memory: MB for pan (part of the verifier's cache key); depth: pan's -m;
-    cancel: a callable polled while pan runs, True abandons the check.
+    cancel: a callable polled while pan runs, True abandons the check;
+    shortest: the counterexample is a shortest one (docs/oracle.md), found by a
+    second search (pan -i) once the verdict is known; states counts the
+    verdict's searches only.
     """
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
@@ -455,6 +486,12 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
         if found is None:
             return None, states, None
         prop, trail, env = found
+        if shortest:
+            t0 = time.monotonic()
+            pan = binary(scenario, t, memory, shortest=True)
+            deadline += time.monotonic() - t0  # compiling is not counted
+            trail, env = _shorten(pan, candidate, scenario, ntypes, t, prop, depth, work,
+                                  deadline, timeout, cancel)
         replay = _run([str(pan), "-S", f"-m{depth}", "-w10", "-r", trail.name], work, env,
                       deadline, timeout, f"replay, {scenario.label()}", cancel)
     finally:
