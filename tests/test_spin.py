@@ -371,3 +371,71 @@ def test_crash_counterexample_is_shortened():
     least = _shortest(c, sc, "agreement", 50_000)
     assert least <= len(cx.steps) < len(first.steps)
 
+
+# ---- rbtui trail: a trail of plain Spin on an exported model --------------------------
+
+def _rbtui(*args, cwd):
+    env = dict(os.environ, NO_COLOR="", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    return subprocess.run(["python", "-m", "rbtui.cli", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=120)
+
+
+def _plain_spin(tmp_path, name, mode, n, scen, attacker="full"):
+    """rbtui promela ... > m.pml; spin -a m.pml; gcc -o pan pan.c; ./pan -a"""
+    args = ["promela", str(Path(__file__).resolve().parent.parent / "examples" / f"{name}.txt"),
+            "--only", mode, "--n", str(n), "--scenario", scen, "--attacker", attacker]
+    proc = _rbtui(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "m.pml").write_text(proc.stdout)
+    subprocess.run(["spin", "-a", "m.pml"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["gcc", "-o", "pan", "pan.c"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["./pan", "-a"], cwd=tmp_path, capture_output=True, timeout=120)
+    return _scenario(mode, n, scen, attacker)
+
+
+@pytest.mark.parametrize("name,mode,n,scen", [
+    ("alg3", "byzantine", 4, "broadcaster-faulty"),
+    ("alg3", "crash", 3, "broadcaster-faulty"),
+    ("fig3", "byzantine", 4, "broadcaster-correct"),
+])
+def test_trail_of_plain_spin_becomes_a_counterexample(tmp_path, name, mode, n, scen):
+    """Plain pan stops at the first violation it meets: any property."""
+    sc = _plain_spin(tmp_path, name, mode, n, scen)
+    assert (tmp_path / "m.pml.trail").exists()
+    proc = _rbtui("trail", "m.pml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    cx = spin.from_trail(tmp_path / "m.pml")
+    assert proc.stdout == cx.text() + "\n"
+    prop = cx.property
+    assert cx.scenario == scen and prop in ("validity", "agreement", "integrity")
+    assert proc.stdout.startswith(f"RB-{prop.capitalize()} violated")
+    _, got, quiet = replay(ref_candidate(name), sc, cx.steps)
+    assert quiet and got == prop
+    assert "quiescent; delivered by correct processes" in proc.stdout
+
+
+def test_trail_errors(tmp_path):
+    _plain_spin(tmp_path, "alg3", "crash", 3, "broadcaster-faulty")
+    model = (tmp_path / "m.pml").read_text()
+
+    def error(*args):
+        proc = _rbtui("trail", *args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("rbtui: error: "), proc.stderr
+        return lines[0]
+
+    assert "cannot read the trail" in error("m.pml", "missing.trail")
+    assert "cannot read the model" in error("missing.pml")
+    assert "faulty = 1;" in model
+    (tmp_path / "edited.pml").write_text(model.replace("faulty = 1;", "faulty = 3;"))
+    assert "does not match" in error("edited.pml", "m.pml.trail")
+    (tmp_path / "other.pml").write_text("init { skip }\n")
+    assert "not a model exported" in error("other.pml", "m.pml.trail")
+    (tmp_path / "garbage.trail").write_text("not a trail\n")
+    assert "does not replay" in error("m.pml", "garbage.trail")
+    # a trail of another scenario's model does not replay on this one
+    other = tmp_path / "o"
+    other.mkdir()
+    _plain_spin(other, "fig3", "crash", 3, "broadcaster-correct")
+    assert "does not replay" in error("m.pml", str(other / "m.pml.trail"))

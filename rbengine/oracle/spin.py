@@ -20,6 +20,7 @@ checked step by step on the concrete model.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -168,10 +169,87 @@ def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) 
                  "effb_text": tab.effb_text and f"broadcast: {tab.effb_text}",
                  "eff0_text": tab.eff0_text and f"first receipt: {tab.eff0_text}",
                  "eff": eff}
+    meta = json.dumps({"candidate": candidate.to_json(), "mode": scenario.mode, "n": n,
+                       "f": scenario.f, "scenario": scenario.name,
+                       "attacker": scenario.attacker, "types": ntypes},
+                      separators=(",", ":"), sort_keys=True)
     return _render(scenario.mode, _variant(scenario), n, scenario.f, ntypes,
                    table=table_ctx, notation=candidate.notation().splitlines(),
-                   scenario_label=scenario.label(),
+                   scenario_label=scenario.label(), meta=meta,
                    faulty_text=", ".join(f"p{p}" for p in scenario.faulty) or "none")
+
+
+# ---------------------------------------------------------------------------
+# A trail of plain Spin on a standalone model
+
+_FAILED = re.compile(r"failed assertion: assert\(!\((validity|agreement|integrity)\)\)")
+META = re.compile(r"^ \* rbtui-model: (\{.*\})$", re.M)
+
+
+def model_setting(text: str) -> tuple[Candidate, Scenario, int]:
+    """The candidate, scenario and types a standalone model was exported for
+    (its rbtui-model line); OracleError if it is not such a model, or has been
+    edited since (it must be exactly what promela() writes for them)."""
+    from ..errors import CandidateError
+    from ..scenario import scenarios
+    m = META.search(text)
+    if m is None:
+        raise OracleError("not a model exported by `rbtui promela` (no rbtui-model line)")
+    try:
+        d = json.loads(m.group(1))
+        cand = Candidate.from_json(d["candidate"])
+        sc = next(s for s in scenarios(d["mode"], d["n"], d["f"], d["attacker"] or "full")
+                  if s.name == d["scenario"])
+        types = int(d["types"])
+    except (ValueError, KeyError, TypeError, StopIteration, CandidateError):
+        raise OracleError("the model's rbtui-model line is unreadable") from None
+    if promela(cand, sc, types) != text:
+        raise OracleError("the model does not match its rbtui-model line: edited, or "
+                          "exported by another version (export it again)")
+    return cand, sc, types
+
+
+def from_trail(model: str | Path, trail: str | Path | None = None, timeout: float = 120.0):
+    """The concrete counterexample of a trail that plain Spin (pan) wrote for a
+    standalone model: replayed by `spin -t`, then concretized and checked on
+    the concrete model like every counterexample of the backend."""
+    model = Path(model)
+    trail = Path(trail) if trail is not None else model.with_name(model.name + ".trail")
+    try:
+        text = model.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OracleError(f"cannot read the model {model}: {getattr(exc, 'strerror', None) or exc}") from None
+    cand, sc, types = model_setting(text)
+    try:
+        trail_text = trail.read_bytes()
+    except OSError as exc:
+        raise OracleError(f"cannot read the trail {trail}: {exc.strerror or exc} (pan writes "
+                          f"{model.name}.trail when it finds a violation)") from None
+    spin = _tool("spin")
+    with tempfile.TemporaryDirectory(prefix="rbtui-trail-") as tmp:
+        (Path(tmp) / MODEL).write_text(text)
+        (Path(tmp) / f"{MODEL}.trail").write_bytes(trail_text)
+        try:
+            r = subprocess.run([spin, "-T", "-t", MODEL], cwd=tmp, capture_output=True,
+                               text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OracleError(f"spin -t took more than {timeout:g}s on the trail") from None
+    out = r.stdout + r.stderr
+    v = _FAILED.search(out)
+    if "EV " not in out or v is None:
+        raise OracleError(f"the trail {trail} does not replay to a property violation on "
+                          f"this model: " + _first_line(out, f"exit code {r.returncode}"))
+    prop = v.group(1)
+    try:
+        moves, delivered = _parse_moves(out)
+    except (ValueError, IndexError):
+        raise OracleError(f"unreadable replay of the trail {trail}") from None
+    if len(delivered) != sc.n or semantics.violated(sc, delivered) != prop:
+        raise OracleError(f"the trail {trail} does not end violating {prop} on this model")
+    try:
+        return semantics.concretize(cand, sc, [*moves, ("finish",)], prop, types=types)
+    except ValueError as exc:
+        raise OracleError(f"the trail {trail} does not replay on the concrete model: {exc}") from None
 
 
 # ---------------------------------------------------------------------------
