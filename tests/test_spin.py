@@ -439,3 +439,25 @@ def test_trail_errors(tmp_path):
     other.mkdir()
     _plain_spin(other, "fig3", "crash", 3, "broadcaster-correct")
     assert "does not replay" in error("m.pml", str(other / "m.pml.trail"))
+
+
+# ---- symmetry and forgetting beyond N=4: against the built-in backend -------------------
+
+def _agree_with_builtin(n, f, count, seed):
+    from rbengine.sampling import WIDE
+    for c in corpus(seed=seed, count=count, vocab=WIDE):
+        want = {ch.scenario: ch.property
+                for ch in verify(c, only="byzantine", n=n, f=f, backend="builtin").checks}
+        for sc in scenarios("byzantine", n, f, "full"):
+            got = spin.check(c, sc, shortest=False)[0]
+            assert got == want[sc.name], f"{sc.label()}: {c.notation()!r} spin={got} builtin={want}"
+
+
+def test_agrees_with_builtin_at_n5():
+    _agree_with_builtin(5, 1, 8, seed=21)
+
+
+@pytest.mark.slow
+def test_agrees_with_builtin_at_n5_and_n7_many():
+    _agree_with_builtin(5, 1, 100, seed=22)
+    _agree_with_builtin(7, 2, 20, seed=23)

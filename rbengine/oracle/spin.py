@@ -458,10 +458,11 @@ def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what
 
 
 def _depth(n: int, t: int) -> int:
-    """pan -m: above the longest path. Every step takes at least one receipt
-    (at most n per receiver, type and value), one pending send or one crash,
-    and is at most four pan steps (two choices, the bounds and the step)."""
-    return max(1000, 4 * (3 * n * n * t + n) + 100)
+    """pan -m: above the longest path. A concrete execution has at most one
+    receipt per (sender, receiver, type, value) and two steps per Byzantine
+    send (at most n per receiver, type and value), pending sends and crashes
+    fewer; the models take at most 5 pan transitions per concrete step."""
+    return max(1000, 5 * (4 * n * n * t + 2 * n) + 100)
 
 
 def _parse_moves(out: str) -> tuple[list, list]:
@@ -499,7 +500,8 @@ def _shorten(pan: Path, candidate: Candidate, scenario: Scenario, ntypes: int, t
              prop: str, depth: int, work: Path, deadline: float, timeout: float, cancel):
     """A shortest trail violating prop: pan -i lowers its depth bound past each
     violation it finds and keeps searching; the last trail written is the
-    shortest (the models pad every step to 4 transitions per concrete step)."""
+    shortest (the models pad every step to a fixed number of transitions per
+    concrete step)."""
     env = dict(os.environ)
     env[TABLE_ENV] = table(candidate, scenario, ntypes, t, _MASK[prop]).encode()
     out = _run([str(pan), "-i", f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
