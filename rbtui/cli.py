@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "verify",
     "matrix",
     "promela",
+    "trail",
     "show_candidate",
     "run",
     "search",

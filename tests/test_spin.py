@@ -163,7 +163,7 @@ def test_concurrent_checks_compile_once(tmp_path, monkeypatch):
         t.join()
     assert not errors
     assert results == {0: None, 1: None, 2: "validity", 3: "validity"}
-    assert spin.compilations == before + 1
+    assert spin.compilations == before + 2  # the verdict's verifier, the shortening one
 
 
 def test_concurrent_processes_share_one_verifier(tmp_path):
@@ -284,3 +284,180 @@ def test_unexpected_output_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(spin, "binary", lambda *a, **k: fake)
     with pytest.raises(OracleError, match="unexpected output"):
         spin.check(ref_candidate("alg1"), _scenario("none", 3, "all-correct"))
+
+
+# ---- shortest counterexamples --------------------------------------------------------
+
+def _shortest(cand, sc, prop, limit):
+    """Fewest concrete steps from the initial state to a quiescent state violating
+    prop, by a uniform-cost search of the unreduced model (a Byzantine send and
+    its receipt are two steps)."""
+    import heapq
+    import itertools
+    from rbengine.oracle.semantics import Model
+    m = Model(cand, sc)
+    init, steps = m.initial()
+    best = {init: len(steps)}
+    tie = itertools.count()
+    heap = [(len(steps), next(tie), init)]
+    while heap:
+        d, _, s = heapq.heappop(heap)
+        if d > best[s]:
+            continue
+        if m.quiescent(s) and m.violation(s) == prop:
+            return d
+        for ns, st in m.successors(s):
+            if d + len(st) < best.get(ns, 1 << 30):
+                best[ns] = d + len(st)
+                if len(best) > limit:
+                    raise OverflowError
+                heapq.heappush(heap, (d + len(st), next(tie), ns))
+    raise AssertionError(f"no {prop} violation reachable")
+
+
+# (mode, N, F, attacker, candidates, state limit): the reduced models whose
+# concretized shortest trail is a shortest concrete counterexample
+SHORTEST = [
+    ("byzantine", 3, 1, "full", 24, 3_000),
+    ("byzantine", 4, None, "full", 12, 2_000),
+    ("byzantine", 4, None, "same-value", 12, 4_000),
+    ("none", 3, None, "full", 16, 20_000),
+]
+
+
+@pytest.mark.parametrize("mode,n,f,attacker,count,limit", SHORTEST,
+                         ids=[f"{m}-{a}-N{n}" for m, n, _f, a, _c, _l in SHORTEST])
+def test_counterexample_is_a_shortest_one(mode, n, f, attacker, count, limit):
+    compared = 0
+    for c in corpus(seed=11, count=count):
+        for sc in scenarios(mode, n, f, attacker):
+            try:
+                want, _, _ = reference.check(c, sc, limit=limit)
+                if want is None:
+                    continue
+                least = _shortest(c, sc, want, limit)
+            except OverflowError:
+                continue
+            got, _, cx = spin.check(c, sc)
+            assert got == want
+            assert len(cx.steps) == least, f"{sc.label()}: {c.notation()!r}"
+            compared += 1
+    assert compared >= count // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode,n,f,attacker", [("byzantine", 3, 1, "full"),
+                                               ("byzantine", 4, None, "full"),
+                                               ("byzantine", 4, None, "same-value")])
+def test_counterexample_is_a_shortest_one_many(mode, n, f, attacker):
+    test_counterexample_is_a_shortest_one(mode, n, f, attacker, 120, 20_000)
+
+
+def test_full_counterexample_is_shortened():
+    c = ref_candidate("alg3")
+    sc = _scenario("byzantine", 4, "broadcaster-correct")
+    _, _, first = spin.check(c, sc, shortest=False)
+    _, _, cx = spin.check(c, sc)
+    assert len(cx.steps) < len(first.steps)
+
+
+def test_crash_counterexample_is_shortened():
+    """Crash: receipts of crash-prone processes are greedy in the model, so the
+    trail is the shortest of the model, not always of the concrete system."""
+    c = ref_candidate("alg3")
+    sc = _scenario("crash", 3, "broadcaster-faulty")
+    _, _, first = spin.check(c, sc, shortest=False)
+    _, _, cx = spin.check(c, sc)
+    least = _shortest(c, sc, "agreement", 50_000)
+    assert least <= len(cx.steps) < len(first.steps)
+
+
+# ---- rbtui trail: a trail of plain Spin on an exported model --------------------------
+
+def _rbtui(*args, cwd):
+    env = dict(os.environ, NO_COLOR="", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    return subprocess.run(["python", "-m", "rbtui.cli", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=120)
+
+
+def _plain_spin(tmp_path, name, mode, n, scen, attacker="full"):
+    """rbtui promela ... > m.pml; spin -a m.pml; gcc -o pan pan.c; ./pan -a"""
+    args = ["promela", str(Path(__file__).resolve().parent.parent / "examples" / f"{name}.txt"),
+            "--only", mode, "--n", str(n), "--scenario", scen, "--attacker", attacker]
+    proc = _rbtui(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "m.pml").write_text(proc.stdout)
+    subprocess.run(["spin", "-a", "m.pml"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["gcc", "-o", "pan", "pan.c"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["./pan", "-a"], cwd=tmp_path, capture_output=True, timeout=120)
+    return _scenario(mode, n, scen, attacker)
+
+
+@pytest.mark.parametrize("name,mode,n,scen", [
+    ("alg3", "byzantine", 4, "broadcaster-faulty"),
+    ("alg3", "crash", 3, "broadcaster-faulty"),
+    ("fig3", "byzantine", 4, "broadcaster-correct"),
+])
+def test_trail_of_plain_spin_becomes_a_counterexample(tmp_path, name, mode, n, scen):
+    """Plain pan stops at the first violation it meets: any property."""
+    sc = _plain_spin(tmp_path, name, mode, n, scen)
+    assert (tmp_path / "m.pml.trail").exists()
+    proc = _rbtui("trail", "m.pml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    cx = spin.from_trail(tmp_path / "m.pml")
+    assert proc.stdout == cx.text() + "\n"
+    prop = cx.property
+    assert cx.scenario == scen and prop in ("validity", "agreement", "integrity")
+    assert proc.stdout.startswith(f"RB-{prop.capitalize()} violated")
+    _, got, quiet = replay(ref_candidate(name), sc, cx.steps)
+    assert quiet and got == prop
+    assert "quiescent; delivered by correct processes" in proc.stdout
+
+
+def test_trail_errors(tmp_path):
+    _plain_spin(tmp_path, "alg3", "crash", 3, "broadcaster-faulty")
+    model = (tmp_path / "m.pml").read_text()
+
+    def error(*args):
+        proc = _rbtui("trail", *args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("rbtui: error: "), proc.stderr
+        return lines[0]
+
+    assert "cannot read the trail" in error("m.pml", "missing.trail")
+    assert "cannot read the model" in error("missing.pml")
+    assert "faulty = 1;" in model
+    (tmp_path / "edited.pml").write_text(model.replace("faulty = 1;", "faulty = 3;"))
+    assert "does not match" in error("edited.pml", "m.pml.trail")
+    (tmp_path / "other.pml").write_text("init { skip }\n")
+    assert "not a model exported" in error("other.pml", "m.pml.trail")
+    (tmp_path / "garbage.trail").write_text("not a trail\n")
+    assert "does not replay" in error("m.pml", "garbage.trail")
+    # a trail of another scenario's model does not replay on this one
+    other = tmp_path / "o"
+    other.mkdir()
+    _plain_spin(other, "fig3", "crash", 3, "broadcaster-correct")
+    assert "does not replay" in error("m.pml", str(other / "m.pml.trail"))
+
+
+# ---- symmetry and forgetting beyond N=4: against the built-in backend -------------------
+
+def _agree_with_builtin(n, f, count, seed):
+    from rbengine.sampling import WIDE
+    for c in corpus(seed=seed, count=count, vocab=WIDE):
+        want = {ch.scenario: ch.property
+                for ch in verify(c, only="byzantine", n=n, f=f, backend="builtin").checks}
+        for sc in scenarios("byzantine", n, f, "full"):
+            got = spin.check(c, sc, shortest=False)[0]
+            assert got == want[sc.name], f"{sc.label()}: {c.notation()!r} spin={got} builtin={want}"
+
+
+def test_agrees_with_builtin_at_n5():
+    _agree_with_builtin(5, 1, 8, seed=21)
+
+
+@pytest.mark.slow
+def test_agrees_with_builtin_at_n5_and_n7_many():
+    _agree_with_builtin(5, 1, 100, seed=22)
+    _agree_with_builtin(7, 2, 20, seed=23)

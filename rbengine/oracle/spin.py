@@ -20,6 +20,7 @@ checked step by step on the concrete model.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -52,6 +53,9 @@ CFLAGS = ("-DSAFETY", "-DNOREDUCE", "-DNOCOMP", "-DAUTO_RESIZE", "-DFREQ=16384",
           "-DVECTORSZ=4096")
 #: the single-value models are small: compiling fast matters more than running fast
 OPTIMIZE = {"single": "-O1", "full": "-O2"}
+#: the verifier that shortens a trail (pan -i): it revisits a state reached by a
+#: shorter path, which the verdict's search need not pay for
+SHORTEST_CFLAGS = ("-DREACH",)
 MODEL = "model.pml"
 MAX_TYPES = 15  # an effect has 1 + 2 bits per type in a 32-bit int
 _MASK = {"validity": 1, "agreement": 2, "integrity": 4}
@@ -165,10 +169,87 @@ def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) 
                  "effb_text": tab.effb_text and f"broadcast: {tab.effb_text}",
                  "eff0_text": tab.eff0_text and f"first receipt: {tab.eff0_text}",
                  "eff": eff}
+    meta = json.dumps({"candidate": candidate.to_json(), "mode": scenario.mode, "n": n,
+                       "f": scenario.f, "scenario": scenario.name,
+                       "attacker": scenario.attacker, "types": ntypes},
+                      separators=(",", ":"), sort_keys=True)
     return _render(scenario.mode, _variant(scenario), n, scenario.f, ntypes,
                    table=table_ctx, notation=candidate.notation().splitlines(),
-                   scenario_label=scenario.label(),
+                   scenario_label=scenario.label(), meta=meta,
                    faulty_text=", ".join(f"p{p}" for p in scenario.faulty) or "none")
+
+
+# ---------------------------------------------------------------------------
+# A trail of plain Spin on a standalone model
+
+_FAILED = re.compile(r"failed assertion: assert\(!\((validity|agreement|integrity)\)\)")
+META = re.compile(r"^ \* rbtui-model: (\{.*\})$", re.M)
+
+
+def model_setting(text: str) -> tuple[Candidate, Scenario, int]:
+    """The candidate, scenario and types a standalone model was exported for
+    (its rbtui-model line); OracleError if it is not such a model, or has been
+    edited since (it must be exactly what promela() writes for them)."""
+    from ..errors import CandidateError
+    from ..scenario import scenarios
+    m = META.search(text)
+    if m is None:
+        raise OracleError("not a model exported by `rbtui promela` (no rbtui-model line)")
+    try:
+        d = json.loads(m.group(1))
+        cand = Candidate.from_json(d["candidate"])
+        sc = next(s for s in scenarios(d["mode"], d["n"], d["f"], d["attacker"] or "full")
+                  if s.name == d["scenario"])
+        types = int(d["types"])
+    except (ValueError, KeyError, TypeError, StopIteration, CandidateError):
+        raise OracleError("the model's rbtui-model line is unreadable") from None
+    if promela(cand, sc, types) != text:
+        raise OracleError("the model does not match its rbtui-model line: edited, or "
+                          "exported by another version (export it again)")
+    return cand, sc, types
+
+
+def from_trail(model: str | Path, trail: str | Path | None = None, timeout: float = 120.0):
+    """The concrete counterexample of a trail that plain Spin (pan) wrote for a
+    standalone model: replayed by `spin -t`, then concretized and checked on
+    the concrete model like every counterexample of the backend."""
+    model = Path(model)
+    trail = Path(trail) if trail is not None else model.with_name(model.name + ".trail")
+    try:
+        text = model.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OracleError(f"cannot read the model {model}: {getattr(exc, 'strerror', None) or exc}") from None
+    cand, sc, types = model_setting(text)
+    try:
+        trail_text = trail.read_bytes()
+    except OSError as exc:
+        raise OracleError(f"cannot read the trail {trail}: {exc.strerror or exc} (pan writes "
+                          f"{model.name}.trail when it finds a violation)") from None
+    spin = _tool("spin")
+    with tempfile.TemporaryDirectory(prefix="rbtui-trail-") as tmp:
+        (Path(tmp) / MODEL).write_text(text)
+        (Path(tmp) / f"{MODEL}.trail").write_bytes(trail_text)
+        try:
+            r = subprocess.run([spin, "-T", "-t", MODEL], cwd=tmp, capture_output=True,
+                               text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OracleError(f"spin -t took more than {timeout:g}s on the trail") from None
+    out = r.stdout + r.stderr
+    v = _FAILED.search(out)
+    if "EV " not in out or v is None:
+        raise OracleError(f"the trail {trail} does not replay to a property violation on "
+                          f"this model: " + _first_line(out, f"exit code {r.returncode}"))
+    prop = v.group(1)
+    try:
+        moves, delivered = _parse_moves(out)
+    except (ValueError, IndexError):
+        raise OracleError(f"unreadable replay of the trail {trail}") from None
+    if len(delivered) != sc.n or semantics.violated(sc, delivered) != prop:
+        raise OracleError(f"the trail {trail} does not end violating {prop} on this model")
+    try:
+        return semantics.concretize(cand, sc, [*moves, ("finish",)], prop, types=types)
+    except ValueError as exc:
+        raise OracleError(f"the trail {trail} does not replay on the concrete model: {exc}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -202,13 +283,19 @@ def _spin_version(spin: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str) -> str:
+def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str,
+         shortest: bool = False) -> str:
     """The cache key: the setting, and a digest of everything the verifier is built from."""
     h = hashlib.sha256()
     for name in ("common.pml.j2", f"{variant}.pml.j2"):
         h.update((TEMPLATES / name).read_bytes())
-    h.update(repr((OPTIMIZE[variant], CFLAGS, memory, _spin_version(spin))).encode())
-    return f"{variant}-{mode}-n{n}-f{f}-t{t}-{h.hexdigest()[:12]}"
+    h.update(repr((OPTIMIZE[variant], _cflags(shortest), memory, _spin_version(spin))).encode())
+    kind = "-shortest" if shortest else ""
+    return f"{variant}-{mode}-n{n}-f{f}-t{t}{kind}-{h.hexdigest()[:12]}"
+
+
+def _cflags(shortest: bool) -> tuple:
+    return CFLAGS + SHORTEST_CFLAGS if shortest else CFLAGS
 
 
 _locks: dict[str, threading.Lock] = {}
@@ -231,7 +318,7 @@ def _first_line(text: str, default: str) -> str:
 
 
 def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int,
-             timeout: float) -> None:
+             timeout: float, cflags: tuple = CFLAGS) -> None:
     global compilations
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
@@ -246,7 +333,7 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
             raise OracleError("spin -a failed on the generated model: "
                               + _first_line(r.stdout + r.stderr, f"exit code {r.returncode}"))
         try:
-            r = subprocess.run([gcc, opt, *CFLAGS, f"-DMEMLIM={memory}", "-o", "pan", "pan.c"],
+            r = subprocess.run([gcc, opt, *cflags, f"-DMEMLIM={memory}", "-o", "pan", "pan.c"],
                                cwd=tmp, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise OracleError(f"gcc took more than {timeout:.0f}s to compile the Spin model") from None
@@ -268,11 +355,12 @@ def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int
 
 
 def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
-           timeout: float = COMPILE_TIMEOUT) -> Path:
-    """The compiled verifier for the scenario's setting with t types (compiled once)."""
+           timeout: float = COMPILE_TIMEOUT, shortest: bool = False) -> Path:
+    """The compiled verifier for the scenario's setting with t types (compiled once);
+    shortest: the one that shortens trails (compiled when first needed)."""
     spin, gcc = _tool("spin"), _tool("gcc")
     variant = _variant(scenario)
-    key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin)
+    key = _key(variant, scenario.mode, scenario.n, scenario.f, t, memory, spin, shortest)
     dest = cache_root() / "pan" / key
     pan = _known.get(str(dest))
     if pan is not None and pan.exists():
@@ -286,7 +374,8 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
                 with _file_lock(dest.parent / f"{key}.lock"):
                     if not (dest / "pan").exists():
                         source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
-                        _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout)
+                        _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout,
+                                 _cflags(shortest))
             except OSError as exc:
                 raise OracleError(f"cannot build the Spin verifier in {dest.parent}: "
                                   f"{exc.strerror or exc} (set {CACHE_ENV} to a writable "
@@ -369,10 +458,11 @@ def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what
 
 
 def _depth(n: int, t: int) -> int:
-    """pan -m: above the longest path. Every step takes at least one receipt
-    (at most n per receiver, type and value), one pending send or one crash,
-    and is at most four pan steps (two choices, the bounds and the step)."""
-    return max(1000, 4 * (3 * n * n * t + n) + 100)
+    """pan -m: above the longest path. A concrete execution has at most one
+    receipt per (sender, receiver, type, value) and two steps per Byzantine
+    send (at most n per receiver, type and value), pending sends and crashes
+    fewer; the models take at most 5 pan transitions per concrete step."""
+    return max(1000, 5 * (4 * n * n * t + 2 * n) + 100)
 
 
 def _parse_moves(out: str) -> tuple[list, list]:
@@ -406,15 +496,36 @@ def _types(candidate: Candidate, types: int | None) -> int:
     return ntypes
 
 
+def _shorten(pan: Path, candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
+             prop: str, depth: int, work: Path, deadline: float, timeout: float, cancel):
+    """A shortest trail violating prop: pan -i lowers its depth bound past each
+    violation it finds and keeps searching; the last trail written is the
+    shortest (the models pad every step to a fixed number of transitions per
+    concrete step)."""
+    env = dict(os.environ)
+    env[TABLE_ENV] = table(candidate, scenario, ntypes, t, _MASK[prop]).encode()
+    out = _run([str(pan), "-i", f"-m{depth}", f"-w{HASH_BITS}"], work, env, deadline, timeout,
+               f"shortest counterexample, {scenario.label()}", cancel)
+    trail = work / f"{MODEL}.trail"
+    v = _VIOLATED.search(out)
+    if v is None or v.group(1) != prop or not trail.exists():
+        raise OracleError(f"the Spin verifier found no shortest {prop} trail "
+                          f"({scenario.label()}): a bug in rbengine.oracle.spin")
+    return trail.rename(work / f"{prop}-shortest.trail"), env
+
+
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           timeout: float | None = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-          depth: int | None = None, cancel=None, **_options):
+          depth: int | None = None, cancel=None, shortest: bool = True, **_options):
     """(highest-priority violated property or None, states stored, Counterexample or None).
 
     timeout: seconds for the scenario's search (None: DEFAULT_TIMEOUT); compiling a
     verifier the first time a setting is checked is not counted;
     memory: MB for pan (part of the verifier's cache key); depth: pan's -m;
-    cancel: a callable polled while pan runs, True abandons the check.
+    cancel: a callable polled while pan runs, True abandons the check;
+    shortest: the counterexample is a shortest one (docs/oracle.md), found by a
+    second search (pan -i) once the verdict is known; states counts the
+    verdict's searches only.
     """
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
@@ -455,6 +566,12 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
         if found is None:
             return None, states, None
         prop, trail, env = found
+        if shortest:
+            t0 = time.monotonic()
+            pan = binary(scenario, t, memory, shortest=True)
+            deadline += time.monotonic() - t0  # compiling is not counted
+            trail, env = _shorten(pan, candidate, scenario, ntypes, t, prop, depth, work,
+                                  deadline, timeout, cancel)
         replay = _run([str(pan), "-S", f"-m{depth}", "-w10", "-r", trail.name], work, env,
                       deadline, timeout, f"replay, {scenario.label()}", cancel)
     finally:
