@@ -43,6 +43,27 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
 
 
+def _connect_ro(p: Path, **kw) -> sqlite3.Connection:
+    """A read-only connection. A WAL store in a directory that cannot be
+    written (no -shm can be made) opens as immutable: nobody can be writing it."""
+    uri = p.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, **kw)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(p.parent, os.W_OK):
+            raise
+        return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **kw)
+
+
+def writable(path: str | Path) -> bool:
+    """The store at `path` (existing) can be written: the file and, for the
+    WAL's side files, its directory."""
+    p = Path(path)
+    return os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
 
@@ -71,16 +92,24 @@ def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> tuple:
 
 
 class Store:
-    """A store file. One Store object is used by one thread at a time."""
+    """A store file. One Store object is used by one thread at a time.
 
-    def __init__(self, path: str | Path | None = None, readonly: bool = False):
+    `readonly=None` opens read-only when the file cannot be written (see
+    `writable`), else read-write. `create=False` refuses a path where there
+    is no store yet instead of creating it (and its directories)."""
+
+    def __init__(self, path: str | Path | None = None, readonly: bool | None = False,
+                 create: bool = True):
         self.path = Path(path) if path is not None else default_path()
+        if readonly is None:
+            readonly = self.path.exists() and not writable(self.path)
         self.readonly = readonly
+        if not create and not readonly and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store")
         self._precheck()
         try:
             if readonly:
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                       check_same_thread=False)
+                conn = _connect_ro(self.path, check_same_thread=False)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(str(self.path), check_same_thread=False)
@@ -116,7 +145,7 @@ class Store:
         if head != _HEADER:
             raise StoreError(f"{p}: not an SQLite file (corrupt or not a store); left untouched")
         try:
-            conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+            conn = _connect_ro(p)
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 tables = {r[0] for r in conn.execute(

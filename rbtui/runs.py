@@ -99,6 +99,7 @@ class RunManager:
     # ---- control ----------------------------------------------------------------
     def start(self, config: RunConfig, name: str | None = None) -> RunHandle:
         config.validate()
+        self.app.require_writable_store()
         h = RunHandle(next(self._keys))
         self.handles[h.key] = h
         self._launch(h, partial(self._open_new, config, name))
@@ -109,6 +110,7 @@ class RunManager:
         episode, after which it is finished with its plan kept."""
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
+        self.app.require_writable_store()
         holder = getattr(self.app, "stepper_run_id", lambda: None)()
         if holder == run_id:
             raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
@@ -168,7 +170,7 @@ class RunManager:
 
     def _store(self):
         from rbengine.store import Store
-        return Store(self.app.db_path)
+        return Store(self.app.db_path, create=False)
 
     def _open_new(self, config: RunConfig, name: str | None):
         from rbengine.run import Run

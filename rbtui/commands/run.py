@@ -167,7 +167,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         cfg = build_config(args)
     printer = ProgressPrinter(quiet=args.quiet)
-    store = Store(db)
+    # a new run creates its store (and directories); a resumed one needs it
+    store = Store(db, create=cfg is not None)
     try:
         run = Run.resume(store, args.resume, episodes=args.episodes) if cfg is None \
             else Run.start(store, cfg, name=args.name)

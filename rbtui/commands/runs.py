@@ -61,7 +61,7 @@ def search_table(reports: list[dict]) -> str:
 def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     path = Path(db) if db else default_path()
-    if not path.exists():  # nothing recorded yet: not an error
+    if not path.exists() and not db:  # nothing recorded yet: not an error
         reports, searches = [], []
     else:
         with Store(path, readonly=True) as store:

@@ -163,7 +163,10 @@ class RunsScreen(Screen):
         row = self.rows.get(rid)
         detail = self.query_one("#runs-detail", Static)
         if row is None:
-            detail.update("No runs yet: press s to start one.")
+            if self.app.store is None:
+                detail.update(f"No store is open ({self.app.db_path}); the Composer works without one.")
+            else:
+                detail.update("No runs yet: press s to start one.")
             return
         lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
                  f"{row['distinct_correct']} correct / {row['distinct_incorrect']} incorrect candidates, "
@@ -228,6 +231,10 @@ class RunsScreen(Screen):
             return
         if self.app.runs.is_active(rid):
             self.notify(f"Pause run {rid} before deleting it.", severity="warning")
+            return
+
+        if self.app.store_readonly:
+            self.notify("The store is open read-only: nothing can be deleted.", severity="warning")
             return
 
         def answer(yes: bool | None) -> None:
