@@ -7,6 +7,8 @@ loses at most the episodes since the last checkpoint, and a resumed seeded run
 ends with exactly the Q-table and result of the same run left uninterrupted.
 Pausing is cooperative: ``stop()`` (from a signal handler, another thread, a
 user interface) ends the run after the episode in flight, which is checkpointed.
+Another process asks through the store (``Store.request``): the run looks for
+a request after its checkpoints and honours it the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .state import State, action_from_text
 from .store import Store
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+REQUEST_POLL = 0.2  # seconds between two looks at the store for a pause/stop request
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Run:
         self.planned = planned
         self._stop = False
         self._finish = False  # stop() with finish=True: finish instead of pausing
+        self.requested: str | None = None  # a request from another process, honoured
         self._since_checkpoint = 0
         row = store.run(run_id)
         self._hits0 = row["cache_hits"] or 0
@@ -137,7 +141,7 @@ class Run:
             learner.restore_correct(store.candidate(h) for h, ok in learner.known.items() if ok)
         store.update_run(rid, status=RUNNING, pid=os.getpid(), host=socket.gethostname(),
                          episodes_planned=planned, config=json.dumps(config.to_dict()),
-                         message=None)
+                         message=None, request=None)
         return cls(store, rid, learner, planned)
 
     @classmethod
@@ -187,6 +191,7 @@ class Run:
         every = L.config.checkpoint_every
         last_report = time.perf_counter()
         last_eps = L.episodes_done
+        last_poll = time.perf_counter()
         try:
             while L.episodes_done < self.planned and not self._stop and not L.exhausted:
                 try:
@@ -199,6 +204,9 @@ class Run:
                 if self._since_checkpoint >= every:
                     self.checkpoint()
                 now = time.perf_counter()
+                if not self._stop and now - last_poll >= REQUEST_POLL:
+                    last_poll = now
+                    self._take_request()
                 if progress is not None and now - last_report >= progress_interval:
                     rate = (L.episodes_done - last_eps) / (now - last_report)
                     progress(self.progress(rate))
@@ -206,7 +214,8 @@ class Run:
             if self._stop and not self._finish and L.episodes_done < self.planned \
                     and not L.exhausted:
                 self.status = PAUSED
-                self.checkpoint(status=PAUSED)
+                self.checkpoint(status=PAUSED, message="paused on request from another process"
+                                if self.requested else None)
             else:
                 if L.config.optimise:
                     L.optimise()
@@ -239,6 +248,13 @@ class Run:
             rate = (L.episodes_done - last_eps) / max(now - last_report, 1e-9)
             progress(self.progress(rate))
         return self.status
+
+    def _take_request(self) -> None:
+        """Honour a pause or stop request recorded in the store by another process."""
+        req = self.store.pending_request(self.id)
+        if req in ("pause", "stop"):
+            self.requested = req
+            self.stop(finish=req == "stop")
 
     def progress(self, rate: float = 0.0) -> Progress:
         L = self.learner
@@ -276,6 +292,7 @@ class Run:
         if status:
             fields["status"] = status
             fields["message"] = message
+            fields["request"] = None  # honoured, or void once the run stops running
         fields.update(extra or {})
         self.store.checkpoint(
             self.id, episodes=episodes, candidates=cands,

@@ -27,7 +27,13 @@ from .errors import StoreError
 
 #: 2 added the searches (rbengine.search): a version-1 store gains their
 #: tables, empty, the first time it is opened for writing.
-SCHEMA_VERSION = 2
+#: 3 added runs.request: a pause or stop asked of the process running the run.
+#: Opened read-only, an older store is read as it is.
+SCHEMA_VERSION = 3
+#: Columns added to a table after its creation, by table: an older store gains
+#: them (empty) the first time it is opened for writing.
+ADDED_COLUMNS = {"runs": {"request": str}}
+REQUESTS = ("pause", "stop")
 APPLICATION = "rbtui-store"
 _HEADER = b"SQLite format 3\x00"
 ENV_VAR = "RBTUI_STORE"
@@ -41,6 +47,27 @@ def default_path() -> Path:
         return Path(env)
     import platformdirs
     return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
+
+
+def _connect_ro(p: Path, **kw) -> sqlite3.Connection:
+    """A read-only connection. A WAL store in a directory that cannot be
+    written (no -shm can be made) opens as immutable: nobody can be writing it."""
+    uri = p.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, **kw)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(p.parent, os.W_OK):
+            raise
+        return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **kw)
+
+
+def writable(path: str | Path) -> bool:
+    """The store at `path` (existing) can be written: the file and, for the
+    WAL's side files, its directory."""
+    p = Path(path)
+    return os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
 
 
 def _now() -> str:
@@ -71,16 +98,24 @@ def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> tuple:
 
 
 class Store:
-    """A store file. One Store object is used by one thread at a time."""
+    """A store file. One Store object is used by one thread at a time.
 
-    def __init__(self, path: str | Path | None = None, readonly: bool = False):
+    `readonly=None` opens read-only when the file cannot be written (see
+    `writable`), else read-write. `create=False` refuses a path where there
+    is no store yet instead of creating it (and its directories)."""
+
+    def __init__(self, path: str | Path | None = None, readonly: bool | None = False,
+                 create: bool = True):
         self.path = Path(path) if path is not None else default_path()
+        if readonly is None:
+            readonly = self.path.exists() and not writable(self.path)
         self.readonly = readonly
+        if not create and not readonly and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store")
         self._precheck()
         try:
             if readonly:
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                       check_same_thread=False)
+                conn = _connect_ro(self.path, check_same_thread=False)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(str(self.path), check_same_thread=False)
@@ -116,7 +151,7 @@ class Store:
         if head != _HEADER:
             raise StoreError(f"{p}: not an SQLite file (corrupt or not a store); left untouched")
         try:
-            conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+            conn = _connect_ro(p)
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 tables = {r[0] for r in conn.execute(
@@ -142,7 +177,8 @@ class Store:
 
     def _create(self) -> None:
         db = self.db
-        if db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        version = db.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
             return
         with db.atomic():
             db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
@@ -181,6 +217,11 @@ class Store:
             db["search_verdicts"].create({
                 "search_id": int, "candidate_hash": str, "reward": float, "correct": int},
                 pk=("search_id", "candidate_hash"), if_not_exists=True)
+            for table, columns in ADDED_COLUMNS.items():
+                have = db[table].columns_dict
+                for name, kind in columns.items():
+                    if name not in have:
+                        db[table].add_column(name, kind)
             db["meta"].upsert_all([{"key": "application", "value": APPLICATION},
                                    {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
                                   pk="key")
@@ -240,6 +281,25 @@ class Store:
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self._write():
             self.db.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+
+    # ---- requests to a run's owner (another process) ----------------------
+    def request(self, run_id: int, what: str) -> bool:
+        """Ask the process running `run_id` to pause or stop it at its next
+        checkpoint; False when the run is not running."""
+        if what not in REQUESTS:
+            raise StoreError(f"unknown request {what!r} (expected one of {', '.join(REQUESTS)})")
+        with self._write():
+            cur = self.db.execute("UPDATE runs SET request = ? WHERE id = ? AND status = 'running'",
+                                  (what, run_id))
+            return cur.rowcount > 0
+
+    def pending_request(self, run_id: int) -> str | None:
+        """The request recorded for `run_id` (None in a store older than requests)."""
+        try:
+            rows = self.db.execute("SELECT request FROM runs WHERE id = ?", (run_id,)).fetchall()
+        except sqlite3.OperationalError:
+            return None
+        return rows[0][0] if rows else None
 
     # ---- candidates and verdicts -----------------------------------------
     def candidate(self, h: str | None) -> Candidate | None:
@@ -345,8 +405,10 @@ class Store:
         return [r["state"] for r in self._q(
             "SELECT state FROM dead_states WHERE run_id = ?", (run_id,))]
 
-    def episodes(self, run_id: int) -> list[dict]:
-        return self._q("SELECT * FROM episodes WHERE run_id = ? ORDER BY episode", (run_id,))
+    def episodes(self, run_id: int, after: int = 0) -> list[dict]:
+        """The run's episodes numbered above `after`, in order."""
+        return self._q("SELECT * FROM episodes WHERE run_id = ? AND episode > ? ORDER BY episode",
+                       (run_id, after))
 
     def known_verdicts(self, run_id: int) -> dict[str, bool]:
         """This run's verdicts by candidate hash, in the order first seen."""

@@ -27,7 +27,7 @@ from .messages import RunEnded, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
 from .runs import RunManager
 from .screens.composer import ComposerScreen
-from .screens.dialogs import HelpScreen, PathScreen
+from .screens.dialogs import ConfirmScreen, HelpScreen, PathScreen
 from .screens.run import RunScreen
 from .screens.runs import RunsScreen
 from .screens.stepper import StepperScreen
@@ -89,6 +89,7 @@ class RbtuiApp(App):
         self.runs = RunManager(self)
         self._store: Store | None = None
         self._store_failed = False
+        self.ask_create = False  # a missing store is created after a yes in a dialog
         self.pending_stepper_run: int | None = None
         self.stepper_screen: StepperScreen | None = None  # set when the Stepper is mounted
         self.verdict_view: VerdictView | None = None
@@ -106,6 +107,8 @@ class RbtuiApp(App):
         sys.setswitchinterval(UI_SWITCH_INTERVAL)
         first = self.start_mode or "runs"
         self.switch_mode(first)
+        if self.ask_create and not self.db_path.exists():
+            self._ask_create()
 
     def action_goto(self, mode: str) -> None:
         self.switch_mode(mode)
@@ -122,12 +125,51 @@ class RbtuiApp(App):
     def store(self) -> Store | None:
         """The Store, or None when it cannot be opened (reported once)."""
         if self._store is None and not self._store_failed:
+            if self.ask_create and not self.db_path.exists():
+                return None  # the question asked at mount decides
             try:
-                self._store = Store(self.db_path)
+                self._store = Store(self.db_path, readonly=None)
             except RbError as exc:
                 self._store_failed = True
                 self.report_error(exc, "Store")
+            else:
+                if self._store.readonly:
+                    self.notify(f"{self.db_path} cannot be written: opened read-only, to browse "
+                                f"(runs cannot be started, resumed, stepped or deleted).",
+                                title="Store", severity="warning", timeout=10)
         return self._store
+
+    @property
+    def store_readonly(self) -> bool:
+        store = self.store
+        return store is not None and store.readonly
+
+    def require_writable_store(self) -> None:
+        """Raise a readable RbError unless runs can be recorded in the store."""
+        store = self.store
+        if store is None:
+            raise RbError(f"no store is open ({self.db_path})")
+        if store.readonly:
+            raise RbError(f"{self.db_path} is open read-only")
+
+    def _ask_create(self) -> None:
+        parent = self.db_path.parent
+        where = "" if parent.exists() else f" (and the directory {parent})"
+        question = (f"There is no store at {self.db_path}. Create a new, empty store there{where}? "
+                    f"(No: the app runs without a store.)")
+
+        def answer(yes: bool | None) -> None:
+            self.ask_create = False
+            if not yes:
+                self._store_failed = True
+                self.notify(f"No store open: nothing was created at {self.db_path}.",
+                            title="Store", severity="warning")
+            elif self.store is not None:
+                self.notify(f"Created the store {self.db_path}.", title="Store")
+            reload = getattr(self.screen, "reload", None)
+            if reload is not None:
+                reload()
+        self.push_screen(ConfirmScreen(question), answer)
 
     # ---- runs ----------------------------------------------------------------
     def _run_message(self, message) -> None:

@@ -101,6 +101,9 @@ def launch_app(db: str | None) -> int:
         print(f"{PROG}: error: the workbench app is not available ({exc})", file=sys.stderr)
         return 2
     app = _make_app(RbtuiApp, db)
+    # a store named on the command line that does not exist (a typo?) is created
+    # only when the user says so, in a dialog; the default store is made on first use
+    app.ask_create = db is not None and not os.path.exists(db)
     result = app.run()
     return result if isinstance(result, int) else 0
 

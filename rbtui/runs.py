@@ -22,8 +22,14 @@ from .messages import RunEnded, RunProgress, RunStarted
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
 STEPPING, ELSEWHERE, INTERRUPTED = "stepping", "running elsewhere", "interrupted"
-STATUS_STYLE = {RUNNING: "green", ELSEWHERE: "green", STEPPING: "cyan", PAUSED: "yellow",
+STATUS_STYLE = {RUNNING: "green", ELSEWHERE: "green", "pausing elsewhere": "yellow",
+                "stopping elsewhere": "yellow", STEPPING: "cyan", PAUSED: "yellow",
                 "pausing": "yellow", "stopping": "yellow", INTERRUPTED: "yellow", FAILED: "red"}
+
+
+def is_elsewhere(status: str) -> bool:
+    """A status of status_of() that means another process runs the run."""
+    return status.endswith("elsewhere")
 
 
 def owner_alive(row: dict) -> bool:
@@ -93,12 +99,16 @@ class RunManager:
         if holder == rid:
             return STEPPING
         if row.get("status") == RUNNING:
-            return ELSEWHERE if owner_alive(row) else INTERRUPTED
+            if not owner_alive(row):
+                return INTERRUPTED
+            req = row.get("request")
+            return {"pause": "pausing elsewhere", "stop": "stopping elsewhere"}.get(req, ELSEWHERE)
         return row.get("status") or "?"
 
     # ---- control ----------------------------------------------------------------
     def start(self, config: RunConfig, name: str | None = None) -> RunHandle:
         config.validate()
+        self.app.require_writable_store()
         h = RunHandle(next(self._keys))
         self.handles[h.key] = h
         self._launch(h, partial(self._open_new, config, name))
@@ -109,6 +119,7 @@ class RunManager:
         episode, after which it is finished with its plan kept."""
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
+        self.app.require_writable_store()
         holder = getattr(self.app, "stepper_run_id", lambda: None)()
         if holder == run_id:
             raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
@@ -122,20 +133,33 @@ class RunManager:
         return h
 
     def pause(self, run_id: int) -> bool:
+        """Pause a run of this app, or ask the process running it elsewhere
+        (through the store); False when it is running nowhere."""
         h = self.handle_for(run_id)
         if h is None or h not in self.active():
-            return False
+            return self._request_elsewhere(run_id, "pause")
         h.request_stop()
         return True
 
     def finish(self, run_id: int) -> None:
         """Stop a run for good: after the episode in flight it runs the
-        optimisation episode and is finished, its plan kept (resumable)."""
+        optimisation episode and is finished, its plan kept (resumable).
+        A run of another process is asked to, through the store."""
         h = self.handle_for(run_id)
         if h is not None and h in self.active():
             h.request_stop(finish=True)
-        else:
+        elif not self._request_elsewhere(run_id, "stop"):
             self.resume(run_id, finish=True)
+
+    def _request_elsewhere(self, run_id: int, what: str) -> bool:
+        store = self.app.store
+        if store is None:
+            return False
+        row = store.run(run_id)
+        if row["status"] != RUNNING or not owner_alive(row):
+            return False
+        self.app.require_writable_store()
+        return store.request(run_id, what)
 
     def stop_all(self) -> None:
         for h in self.active():
@@ -168,7 +192,7 @@ class RunManager:
 
     def _store(self):
         from rbengine.store import Store
-        return Store(self.app.db_path)
+        return Store(self.app.db_path, create=False)
 
     def _open_new(self, config: RunConfig, name: str | None):
         from rbengine.run import Run

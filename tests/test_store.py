@@ -238,3 +238,45 @@ def test_stop_with_finish_keeps_the_plan_and_resumes_towards_it(tmp_path):
         assert again.execute() == "finished"
         row = s.run(r.id)
         assert row["episodes_done"] == 40 and row["message"] is None
+
+
+def test_a_store_of_schema_1_is_read_as_it_is_and_migrated_when_written(tmp_path):
+    import shutil
+    p = tmp_path / "old.sqlite"
+    shutil.copy(ROOT / "store.sqlite.example", p)  # written with schema 1
+    c = sqlite3.connect(p)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+    runs_before = c.execute("SELECT id, status, episodes_done FROM runs").fetchall()
+    c.close()
+    before = digest(p)
+    with Store(p, readonly=True) as s:
+        rows = s.runs()
+        assert [(r["id"], r["status"], r["episodes_done"]) for r in rows] == runs_before
+        assert "request" not in rows[0] and s.pending_request(rows[0]["id"]) is None
+    assert digest(p) == before
+    with Store(p) as s:  # opened for writing: migrated, data kept
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        rid = s.runs()[0]["id"]
+        assert s.runs()[0]["request"] is None
+        assert not s.request(rid, "pause")  # not running: nothing to ask
+        s.update_run(rid, status="running")
+        assert s.request(rid, "stop") and s.pending_request(rid) == "stop"
+        with pytest.raises(StoreError):
+            s.request(rid, "explode")
+    with Store(p, readonly=True) as s:
+        assert [(r["id"], r["episodes_done"]) for r in s.runs()] == [(i, d) for i, _s, d in runs_before]
+
+
+def test_a_store_of_schema_2_gains_the_request_column(tmp_path):
+    p = tmp_path / "v2.sqlite"
+    finished_run(p, episodes=5)
+    c = sqlite3.connect(p)
+    c.execute("ALTER TABLE runs DROP COLUMN request")
+    c.execute("PRAGMA user_version = 2")
+    c.commit()
+    c.close()
+    with Store(p, readonly=True) as s:
+        assert s.runs()[0]["episodes_done"] == 5 and s.pending_request(1) is None
+    with Store(p) as s:
+        assert s.runs()[0]["request"] is None and s.runs()[0]["episodes_done"] == 5
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == 3

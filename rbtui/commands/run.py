@@ -182,7 +182,8 @@ def main(args: argparse.Namespace) -> int:
                 else oracle.notes(cfg.target, None, cfg.n_value, cfg.f):
             print(f"rbtui: warning: {note.text()}", file=sys.stderr)
     printer = ProgressPrinter(quiet=args.quiet)
-    store = Store(db)
+    # a new run creates its store (and directories); a resumed one needs it
+    store = Store(db, create=cfg is not None)
     try:
         run = Run.resume(store, args.resume, episodes=args.episodes) if cfg is None \
             else Run.start(store, cfg, name=args.name)

@@ -31,13 +31,15 @@ def _cost(entry: dict | None) -> str:
 
 
 def table(reports: list[dict]) -> str:
-    head = ("ID", "NAME", "STATUS", "TARGET", "N", "EPISODES", "CORRECT", "INCORRECT",
-            "CACHE", "RESULT m/s/d", "TIME")
+    # "correct" counts episodes in one column and distinct candidates in the other
+    head = ("ID", "NAME", "STATUS", "TARGET", "N", "EPISODES", "CORRECT/INCORRECT EPISODES",
+            "CORRECT/INCORRECT CANDIDATES", "CACHE", "RESULT m/s/d", "TIME")
     rows = [head]
     for r in reports:
         rows.append((str(r["id"]), r["name"] or "-", r["status"], r["target"], str(r["n"]),
                      f"{r['episodes']['done']}/{r['episodes']['planned']}",
-                     str(r["correct"]), str(r["incorrect"]),
+                     f"{r['correct']}/{r['incorrect']}",
+                     f"{r['candidates']['correct']}/{r['candidates']['incorrect']}",
                      f"{100 * r['cache']['hit_rate']:.0f}%", _cost(r["result"]),
                      f"{r['seconds']:.0f}s"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -61,7 +63,7 @@ def search_table(reports: list[dict]) -> str:
 def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     path = Path(db) if db else default_path()
-    if not path.exists():  # nothing recorded yet: not an error
+    if not path.exists() and not db:  # nothing recorded yet: not an error
         reports, searches = [], []
     else:
         with Store(path, readonly=True) as store:

@@ -16,21 +16,37 @@ from rbengine.errors import RbError
 from rbengine.notation import pseudo
 
 from .dialogs import ConfirmScreen
+from ..runs import is_elsewhere
 from .runs import resumable, run_target
 
 
+class History:
+    """(episode, states explored, distinct candidates, distinct correct) per
+    stored episode, read incrementally (a run of another process grows)."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, int, int, int]] = []
+        self._seen: dict[str, bool] = {}
+        self._correct = 0
+        self._last = 0
+
+    def update(self, store, run_id: int) -> bool:
+        """Read the episodes stored since the last update; True if any."""
+        rows = store.episodes(run_id, after=self._last)
+        for e in rows:
+            h = e["candidate_hash"]
+            if h not in self._seen:
+                self._seen[h] = bool(e["correct"])
+                self._correct += bool(e["correct"])
+            self.points.append((e["episode"], e["states"], len(self._seen), self._correct))
+            self._last = e["episode"]
+        return bool(rows)
+
+
 def history(store, run_id: int) -> list[tuple[int, int, int, int]]:
-    """(episode, states explored, distinct candidates, distinct correct) per stored episode."""
-    seen: dict[str, bool] = {}
-    out = []
-    correct = 0
-    for e in store.episodes(run_id):
-        h = e["candidate_hash"]
-        if h not in seen:
-            seen[h] = bool(e["correct"])
-            correct += bool(e["correct"])
-        out.append((e["episode"], e["states"], len(seen), correct))
-    return out
+    h = History()
+    h.update(store, run_id)
+    return h.points
 
 
 def eta_text(seconds: float | None) -> str:
@@ -57,6 +73,7 @@ class RunScreen(Screen):
         self.points: list[tuple[int, int, int, int]] = []
         self._plot_dirty = True
         self.best: Candidate | None = None
+        self._history = History()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,6 +92,23 @@ class RunScreen(Screen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(0.5, self._redraw_plots)
+        self.set_interval(1.0, self._follow_elsewhere)
+
+    def _follow_elsewhere(self) -> None:
+        """A run of another process: its checkpoints are the live progress."""
+        if not (self.is_current and self.row and self.row.get("status") == "running"
+                and not self.active):
+            return
+        store = self.app.store
+        try:
+            self.row = store.run(self.run_id)
+            if self._history.update(store, self.run_id):
+                self._plot_dirty = True
+                self.best = store.candidate(self.row.get("result_hash") or self.row.get("best_hash"))
+        except RbError as exc:
+            self.app.report_error(exc, "Run")
+            return
+        self._show()
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -94,7 +128,9 @@ class RunScreen(Screen):
             return
         try:
             self.row = store.run(self.run_id)
-            self.points = history(store, self.run_id)
+            self._history = History()
+            self._history.update(store, self.run_id)
+            self.points = self._history.points  # local progress appends to it
             h = self.row.get("result_hash") or self.row.get("best_hash")
             self.best = store.candidate(h)
         except RbError as exc:
@@ -128,6 +164,8 @@ class RunScreen(Screen):
         planned = p.planned if p else row.get("episodes_planned", 0)
         done = p.episode if p else row.get("episodes_done", 0)
         status = self.app.runs.status_of(row) if row else "?"
+        if is_elsewhere(status):
+            status += f" (pid {row.get('pid')} on {row.get('host')})"
         self.query_one("#run-title", Static).update(
             f"[b]run {self.run_id}[/]  {run_target(row) if row else ''}  status [b]{status}[/]"
             f"  seed {row.get('seed', '?')}")
@@ -186,6 +224,17 @@ class RunScreen(Screen):
         if self.active:
             self.app.runs.pause(self.run_id)
             self.notify(f"Pausing run {self.run_id} after the episode in flight.", title="Run")
+        elif self.row and is_elsewhere(self.app.runs.status_of(self.row)):
+            try:
+                asked = self.app.runs.pause(self.run_id)
+            except RbError as exc:
+                self.app.report_error(exc, "Run")
+                return
+            if asked:
+                self.notify(f"Asked process {self.row.get('pid')} to pause run {self.run_id} "
+                            f"at its next checkpoint.", title="Run")
+            self.reload()
+            return
         else:
             if not resumable(self.row):
                 self.notify(f"Run {self.run_id} is finished.", severity="warning")

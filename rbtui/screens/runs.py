@@ -17,11 +17,12 @@ from rbengine import metrics
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 
-from ..runs import STATUS_STYLE
+from ..runs import STATUS_STYLE, is_elsewhere
 from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
-COLUMNS = ("id", "target", "episodes", "status", "correct", "best cost", "last activity")
+#: "correct candidates": distinct candidates (episodes are counted in the live view)
+COLUMNS = ("id", "target", "episodes", "status", "correct candidates", "best cost", "last activity")
 
 
 def run_target(row: dict) -> str:
@@ -85,6 +86,7 @@ class RunsScreen(Screen):
             table.add_column(c, key=c)
         self.reload()
         self.set_interval(0.5, self._refresh_if_dirty)
+        self.set_interval(1.0, self._follow_elsewhere)
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -136,9 +138,17 @@ class RunsScreen(Screen):
             cost = p.cost_text()
         status = self.app.runs.status_of(row)
         style = STATUS_STYLE.get(status)
+        if is_elsewhere(status):
+            status += f" (pid {row.get('pid')})"
         return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
                 f"[{style}]{status}[/]" if style else status, str(correct), cost,
                 (row.get("updated") or "").replace("T", " ")]
+
+    def _follow_elsewhere(self) -> None:
+        """Runs of other processes progress at their checkpoints: re-read them."""
+        if self.is_current and any(r["status"] == "running" and not self.app.runs.is_active(r["id"])
+                                   for r in self.rows.values()):
+            self.reload()
 
     def _refresh_if_dirty(self) -> None:
         if self._dirty:
@@ -165,11 +175,19 @@ class RunsScreen(Screen):
         row = self.rows.get(rid)
         detail = self.query_one("#runs-detail", Static)
         if row is None:
-            detail.update("No runs yet: press s to start one.")
+            if self.app.store is None:
+                detail.update(f"No store is open ({self.app.db_path}); the Composer works without one.")
+            else:
+                detail.update("No runs yet: press s to start one.")
             return
         lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
-                 f"{row['distinct_correct']} correct / {row['distinct_incorrect']} incorrect candidates, "
-                 f"{row['states']} states"]
+                 f"candidates (distinct): {row['distinct_correct']} correct / "
+                 f"{row['distinct_incorrect']} incorrect; episodes: {row['correct']} correct / "
+                 f"{row['incorrect']} incorrect; {row['states']} states"]
+        status = self.app.runs.status_of(row)
+        if is_elsewhere(status):
+            lines.append(f"{status}: process {row.get('pid')} on {row.get('host')}; p asks it to "
+                         f"pause, x (in the live view) to stop, at its next checkpoint")
         if row.get("message"):
             lines.append(str(row["message"]))
         store = self.app.store
@@ -219,8 +237,20 @@ class RunsScreen(Screen):
     @on(Button.Pressed, "#btn-pause")
     def action_pause_run(self) -> None:
         rid = self.selected_id()
-        if rid is not None and not self.app.runs.pause(rid):
-            self.notify(f"Run {rid} is not running here.", severity="warning")
+        if rid is None:
+            return
+        row = self.rows.get(rid, {})
+        elsewhere = is_elsewhere(self.app.runs.status_of(row)) if row else False
+        try:
+            asked = self.app.runs.pause(rid)
+        except RbError as exc:
+            self.app.report_error(exc, "Run")
+            return
+        if not asked:
+            self.notify(f"Run {rid} is not running.", severity="warning")
+        elif elsewhere:
+            self.notify(f"Asked process {row.get('pid')} to pause run {rid} at its next checkpoint.",
+                        title="Run")
         self.reload()
 
     @on(Button.Pressed, "#btn-delete")
@@ -230,6 +260,10 @@ class RunsScreen(Screen):
             return
         if self.app.runs.is_active(rid):
             self.notify(f"Pause run {rid} before deleting it.", severity="warning")
+            return
+
+        if self.app.store_readonly:
+            self.notify("The store is open read-only: nothing can be deleted.", severity="warning")
             return
 
         def answer(yes: bool | None) -> None:

@@ -97,6 +97,11 @@ class StepperScreen(Screen):
         if run_id is not None and self.app.runs.is_active(run_id):
             self.notify(f"Run {run_id} is running: pause it first (p in Runs).", severity="warning")
             return
+        try:
+            self.app.require_writable_store()
+        except RbError as exc:
+            self.app.report_error(exc, "Stepper")
+            return
         self.detach()
         self._token += 1
         self._busy = True
@@ -108,7 +113,7 @@ class StepperScreen(Screen):
         from rbengine.run import Run
         from rbengine.store import Store
         try:
-            store = self._store or Store(self.app.db_path)
+            store = self._store or Store(self.app.db_path, create=False)
             self._store = store
             if run_id is None:
                 run = Run.start(store, config)
