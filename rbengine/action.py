@@ -1,4 +1,4 @@
-"""An action = logic + condition (SEMANTICS.md §1, the paper's §4.1)."""
+"""An action = logic + condition (docs/semantics.md §1, the paper's §4.1)."""
 
 from __future__ import annotations
 

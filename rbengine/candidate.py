@@ -1,4 +1,4 @@
-"""A candidate algorithm: two handlers of actions (SEMANTICS.md §1, §6).
+"""A candidate algorithm: two handlers of actions (docs/semantics.md §1, §6).
 
 Identity is the multiset of actions per handler (the paper's §4.2: order is
 irrelevant), so every comparison, cache key and hash uses the canonical form.

@@ -1,5 +1,5 @@
 """A counterexample: the ordered concrete steps from the initial state to a
-quiescent state that violates a property (SEMANTICS.md §5)."""
+quiescent state that violates a property (docs/semantics.md §5)."""
 
 from __future__ import annotations
 

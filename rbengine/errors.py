@@ -6,7 +6,7 @@ class RbError(Exception):
 
 
 class CandidateError(RbError):
-    """A candidate file or notation that does not follow SEMANTICS.md §1/§6."""
+    """A candidate file or notation that does not follow docs/semantics.md §1/§6."""
 
 
 class OracleError(RbError):

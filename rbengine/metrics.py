@@ -4,7 +4,7 @@ steps, and messages a process must receive to deliver.
 The model is static and worst-case, as in the paper:
 
 - **Messages.** A process sends each <t, m> at most once to each destination
-  (SEMANTICS.md §3), so within one handler the messages of type t go to the
+  (docs/semantics.md §3), so within one handler the messages of type t go to the
   *union* of the destinations of that handler's sends of type t (all ∪ anything
   = N, neighbours ∪ myself = N, neighbours = N-1, myself = 1). The RB-Broadcast
   handler runs once, at the broadcaster, where nothing has been received: only

@@ -1,7 +1,7 @@
 """A run as a user reads it: one JSON-able object built from the store.
 
 Shared by ``rbtui runs/show/run --json`` and the workbench, so they agree.
-Candidates are in the interchange format (SEMANTICS.md §6) with their verdict
+Candidates are in the interchange format (docs/semantics.md §6) with their verdict
 and efficiency metrics at the run's N and F.
 """
 

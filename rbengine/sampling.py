@@ -11,7 +11,7 @@ from .action import Action
 from .candidate import Candidate
 from .vocabulary import Vocabulary, get
 
-#: The candidates of SEMANTICS.md §6, in the compact notation.
+#: The candidates of docs/semantics.md §6, in the compact notation.
 REFERENCE = {
     "alg1": "broadcast: send_all type0\nreceive: deliver",
     "alg2": "broadcast: send_myself type0\nreceive: send_neighbours type1; deliver",

@@ -1,4 +1,4 @@
-"""Failure modes, F for a given N, and the scenarios checked per mode (SEMANTICS.md §4).
+"""Failure modes, F for a given N, and the scenarios checked per mode (docs/semantics.md §4).
 
 Processes are numbered p0..p(N-1); p0 is the broadcaster. Other choices of the
 faulty set follow by symmetry, so two scenarios per faulty mode suffice: the

@@ -1,4 +1,4 @@
-"""Threshold tokens of SEMANTICS.md §1 and their value for a given (N, F)."""
+"""Threshold tokens of docs/semantics.md §1 and their value for a given (N, F)."""
 
 from __future__ import annotations
 

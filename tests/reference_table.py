@@ -1,4 +1,4 @@
-"""SEMANTICS.md §6: verdicts per single mode (not cumulative).
+"""docs/semantics.md §6: verdicts per single mode (not cumulative).
 
 Each entry: (mode, N, attacker) -> expected property violated, None when
 correct, or "incorrect" when the table names no property.

@@ -62,7 +62,7 @@ def test_compose_alg3_from_lists_and_notation_then_verify(tmp_path):
                 "target-crash": ("target", "crash", 3, "full"),
             }.items():
                 verdicts[key] = await verify(pilot, screen, scope, mode, n, att)
-            # SEMANTICS.md §6: Alg. 3 is correct with no failures, incorrect (validity)
+            # docs/semantics.md §6: Alg. 3 is correct with no failures, incorrect (validity)
             # with crashes at N=3, correct at N=4 and against the same-value attacker
             assert verdicts["none3"].correct
             assert not verdicts["crash3"].correct and verdicts["crash3"].failed.property == "validity"

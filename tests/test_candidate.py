@@ -1,4 +1,4 @@
-"""Candidates: vocabulary, JSON (SEMANTICS.md §6), notation, identity, errors, rendering."""
+"""Candidates: vocabulary, JSON (docs/semantics.md §6), notation, identity, errors, rendering."""
 
 import json
 import random
@@ -14,7 +14,7 @@ from rbengine.vocabulary import PAPER, SOUND, get
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-# The example of SEMANTICS.md §6, verbatim.
+# The example of docs/semantics.md §6, verbatim.
 SECTION6 = """{"broadcast": [["send_all", 0, 0, "0"], ["stop", null, 0, "0"]],
  "receive":   [["send_all", 1, 0, "1"], ["deliver", null, 1, "(N+F)/2"],
                ["send_all", 1, 1, "F+1"], ["stop", null, 0, "0"]]}"""

@@ -50,7 +50,7 @@ def check_report(rep: dict) -> None:
     for k in ("best", "final", "result"):
         if rep[k] is not None:
             assert set(rep[k]) >= CANDIDATE_KEYS
-            Candidate.from_json(rep[k]["candidate"])  # SEMANTICS §6 format
+            Candidate.from_json(rep[k]["candidate"])  # docs/semantics.md §6 format
             assert rep[k]["candidate"]["broadcast"][-1][0] == "stop"
             assert {"messages_n", "steps", "to_deliver_n"} <= set(rep[k]["metrics"])
 

@@ -32,7 +32,7 @@ def _scenario(mode, n, name, attacker="full", f=None):
     return next(s for s in scenarios(mode, n, f, attacker) if s.name == name)
 
 
-# ---- the reference table (SEMANTICS.md §6) -------------------------------------
+# ---- the reference table (docs/semantics.md §6) -------------------------------------
 
 @pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
 def test_reference_table(case):

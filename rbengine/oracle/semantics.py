@@ -1,4 +1,4 @@
-"""The concrete execution model of SEMANTICS.md §2-§5, written to be obviously
+"""The concrete execution model of docs/semantics.md §2-§5, written to be obviously
 right rather than fast.
 
 Every other checker is validated against this one: the unreduced search below
@@ -6,8 +6,8 @@ is the reference the reduced searches are tested against on small instances,
 and every counterexample a fast backend reports is replayed here, step by
 step, before it is shown (a counterexample that does not replay is a bug).
 
-Reading of "correct process" (SEMANTICS.md leaves it open for crash-prone
-processes that never crash): the properties quantify over the processes the
+Reading of "correct process" (docs/semantics.md §4, a point the paper leaves
+open for crash-prone processes that never crash): the properties quantify over the processes the
 scenario designates as correct (not faulty). A crash-prone process that never
 crashes behaves like a correct one, and any crash-prone process may crash at
 the very end without changing what the correct ones did, so for the paper's
@@ -177,7 +177,7 @@ class Model:
 
 
 def violated(sc: Scenario, delivered: list) -> str | None:
-    """Properties of SEMANTICS.md §5 over the scenario's correct processes,
+    """Properties of docs/semantics.md §5 over the scenario's correct processes,
     given each process's delivered value (None, M or M2)."""
     correct = sc.correct
     if sc.broadcaster_correct and delivered[0] != M:

@@ -1,0 +1,70 @@
+"""Every document the project points to exists: in code, docstrings, templates
+(and so in every exported Promela model), help pages and docs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("rbengine", "rbtui", "tests", "docs", "bench", "examples", ".ci")
+SUFFIXES = {".py", ".md", ".j2", ".tcss", ".txt", ".toml", ".sh", ""}
+# a path-like word ending in .md (README.md, docs/x.md, ../y.md), outside URLs
+REFERENCE = re.compile(r"(?<![\w/.:-])((?:\.\.?/)?[\w.-]+(?:/[\w.-]+)*\.md)\b")
+
+
+def _files() -> list[Path]:
+    out = [ROOT / "README.md", ROOT / "pyproject.toml", ROOT / "setup.sh"]
+    for d in SOURCES:
+        for p in (ROOT / d).rglob("*"):
+            if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts \
+                    and "__snapshots__" not in p.parts and p != Path(__file__).resolve():
+                out.append(p)
+    return out
+
+
+def _exists(ref: str, where: Path) -> bool:
+    return any((base / ref).exists() for base in (where.parent, ROOT, ROOT / "docs"))
+
+
+def test_no_file_points_to_a_missing_document():
+    missing = []
+    for p in _files():
+        text = p.read_text(encoding="utf-8", errors="replace")
+        for m in REFERENCE.finditer(text):
+            if not _exists(m.group(1), p):
+                line = text.count("\n", 0, m.start()) + 1
+                missing.append(f"{p.relative_to(ROOT)}:{line}: {m.group(1)}")
+    assert not missing, "\n".join(missing)
+
+
+def test_the_reference_check_catches_a_missing_document(tmp_path):
+    bad = tmp_path / "x.py"
+    bad.write_text('"""See SEMANTICS.md §5 and docs/semantics.md."""\n')
+    refs = [m.group(1) for m in REFERENCE.finditer(bad.read_text())]
+    assert refs == ["SEMANTICS.md", "docs/semantics.md"]
+    assert not _exists("SEMANTICS.md", bad) and _exists("docs/semantics.md", bad)
+
+
+def test_exported_promela_points_to_the_semantics_document():
+    proc = subprocess.run([sys.executable, "-m", "rbtui", "promela", str(ROOT / "examples" / "alg2.txt"),
+                           "--only", "crash"], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    refs = set(REFERENCE.findall(proc.stdout))
+    assert "docs/semantics.md" in refs
+    assert all((ROOT / r).exists() for r in refs), refs
+
+
+def test_semantics_document_has_the_sections_the_code_cites():
+    text = (ROOT / "docs" / "semantics.md").read_text()
+    for n in range(1, 7):
+        assert re.search(rf"^## §{n} ", text, re.M), f"§{n}"
+    cited = set()
+    for p in _files():
+        if p.suffix in {".py", ".j2"}:
+            for m in re.finditer(r"semantics\.md ((?:§\d(?:[-/, ]+§?\d)*)?)", p.read_text()):
+                cited |= set(re.findall(r"\d", m.group(1)))
+    assert cited and cited <= {str(n) for n in range(1, 7)}
