@@ -157,21 +157,45 @@ def optimum(args, which: str) -> list[str]:
             lines.append(f"    {c['reward']:g}; ({m['messages_n']}, {m['steps']}, "
                          f"{m['to_deliver_n']}): {c['notation'].replace(chr(10), ' | ')}")
     elif rep["status"] != "finished" and rep["verified"]:
-        cores = 1 if args.workers == 0 else (args.workers or default_workers())
-        per = rep["seconds"] * cores / max(1, rep["verified"])
-        # the levels a certificate needs at least: up to the cheapest correct found so far
-        best = None
-        if s is not None and s.best() is not None:
-            best = -s.best()[1][0]
-        need = sum(h["candidates"] for h in rep["histogram"]
-                   if best is None or h["reward"] >= best)
-        rest = max(0, need - rep["verified"])
-        lines.append(f"  not finished: {per * 1000:.0f} ms of worker time per candidate so far; "
-                     f"{'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}; "
-                     f"{rest} candidates at most left to certify it: about "
-                     f"{rest * per / 3600:.1f} core-hours, "
-                     f"{rest * per / 3600 / args.cluster_cores:.2f} h on {args.cluster_cores} cores")
+        lines += estimate(args, rep, sid, s)
     return lines
+
+
+def estimate(args, rep: dict, sid: int, s) -> list[str]:
+    """What the rest of an unfinished search costs: per size, the checks made
+    so far (how many, mean seconds, how many correct) from the verdict cache;
+    a candidate is checked at a size only when it is correct at the cheaper
+    ones, so the rest costs (candidates left) x sum over sizes of (share
+    reaching the size x mean seconds there)."""
+    from rbengine.search import make_cache
+    cfg = RunConfig.from_dict(rep["config"])
+    cache = make_cache(cfg)
+    with Store(args.db, readonly=True) as st:
+        rows = {r["oracle_key"]: r for r in st._q(
+            "SELECT oracle_key, count(*) AS k, avg(seconds) AS s, sum(correct) AS ok "
+            "FROM verdicts WHERE candidate_hash IN (SELECT candidate_hash FROM search_verdicts "
+            "WHERE search_id = ?) GROUP BY oracle_key", (sid,))}
+    out = []
+    reach, per = 1.0, 0.0
+    for size, key in cache.sizes:
+        r = rows.get(key)
+        if r is None or not r["k"]:
+            out.append(f"  size {size.text()}: no check yet (its cost is unknown)")
+            continue
+        per += reach * r["s"]
+        out.append(f"  size {size.text()}: {r['k']} checks, {r['s'] * 1000:.1f} ms each on "
+                   f"average, {r['ok']} correct")
+        reach *= r["ok"] / r["k"]
+    best = -s.best()[1][0] if s is not None and s.best() is not None else None
+    need = sum(h["candidates"] for h in rep["histogram"] if best is None or h["reward"] >= best)
+    rest = max(0, need - rep["verified"])
+    hours = rest * per / 3600
+    out.append(f"  not finished; {'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}"
+               f"; {rest} candidates at most left to certify the optimum, about {per * 1000:.1f} "
+               f"ms each (the sizes weighted by the share of candidates reaching them): "
+               f"{hours:.1f} core-hours, {hours / args.cluster_cores * 60:.1f} min on "
+               f"{args.cluster_cores} cores (a lower bound while a size has no check yet)")
+    return out
 
 
 def main(argv=None) -> int:

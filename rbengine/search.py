@@ -302,8 +302,10 @@ class Search:
             lv = self.levels[r]
             if lv.done:
                 continue
-            for s in self.space.level(r):
-                if self._stop or self.finished():
+            if self.finished():
+                return
+            for i, s in enumerate(self.space.level(r)):
+                if self._stop or (i & 63 == 63 and self.finished()):
                     return
                 cand = self.space.candidate(s)
                 h = cand.content_hash()
@@ -466,8 +468,9 @@ def _fault(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if name == "KilledWorker":
         return f"a batch killed its workers {text and '(' + text[:120] + ')'}".strip()
-    if name in ("CommClosedError", "CancelledError", "TimeoutError", "OSError"):
-        return f"lost the Dask cluster ({name}{': ' + text[:120] if text else ''})"
+    if "Cancelled" in name or name in ("CommClosedError", "StreamClosedError", "TimeoutError",
+                                       "OSError", "ConnectionError"):
+        return f"lost the Dask cluster ({name})"
     if isinstance(exc, FanoutError):
         return text
     return f"{name}: {text[:200]}" if text else name
