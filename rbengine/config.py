@@ -335,11 +335,10 @@ class RunConfig:
             if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
                 data = json.loads(text)
             else:
-                import tomllib
-                data = tomllib.loads(text)
+                data = _toml(p).loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{p}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-        except ValueError as exc:  # tomllib.TOMLDecodeError
+        except ValueError as exc:  # TOMLDecodeError
             raise ConfigError(f"{p}: malformed TOML: {exc}") from None
         try:
             return cls.from_dict(data)
@@ -360,6 +359,22 @@ class RunConfig:
 
 
 # ---------------------------------------------------------------- helpers --
+def _toml(path: Path):
+    """The TOML reader: the standard library's from Python 3.11 on, tomli
+    (the same code, a declared dependency there) on Python 3.10."""
+    try:
+        import tomllib
+        return tomllib
+    except ImportError:
+        pass
+    try:
+        import tomli
+        return tomli
+    except ImportError:
+        raise ConfigError(f"{path}: reading TOML needs Python 3.11 or the tomli package "
+                          "(pip install tomli), or write the configuration as JSON") from None
+
+
 def _no_unknown(d: dict, known, where: str) -> None:
     bad = sorted(set(d) - set(known))
     if bad:

@@ -55,7 +55,7 @@ class Progress:
         return f"{m} msgs/{s} steps/{d} to deliver"
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid or pid == os.getpid():
         return False
     try:
@@ -78,6 +78,7 @@ class Run:
         self.learner = learner
         self.planned = planned
         self._stop = False
+        self._finish = False  # stop() with finish=True: finish instead of pausing
         self._since_checkpoint = 0
         row = store.run(run_id)
         self._hits0 = row["cache_hits"] or 0
@@ -85,6 +86,7 @@ class Run:
         self._seconds0 = row["seconds"] or 0.0
         self._t0 = time.perf_counter()
         self.status = row["status"]
+        self._held: tuple | None = None  # (status, planned, message) before hold()
 
     # ---- creation ----------------------------------------------------------
     @classmethod
@@ -109,7 +111,7 @@ class Run:
         row = store.run(run_id)
         rid = row["id"]
         if row["status"] == RUNNING and not force and row["host"] == socket.gethostname() \
-                and _pid_alive(row["pid"]):
+                and pid_alive(row["pid"]):
             raise StoreError(f"run {rid} is still running (pid {row['pid']})")
         planned = row["episodes_planned"] if episodes is None else episodes
         if row["status"] == FINISHED and planned <= row["episodes_done"]:
@@ -136,9 +138,39 @@ class Run:
                          message=None)
         return cls(store, rid, learner, planned)
 
+    @classmethod
+    def hold(cls, store: Store, run_id: int | str) -> "Run":
+        """Open a run to step it by hand (the Stepper). Episodes stepped are
+        added to the run, but release() gives back its status, plan and
+        message: stepping a finished run leaves it finished, a paused one paused."""
+        row = store.run(run_id)
+        was = row["status"]
+        if was == RUNNING:  # resume() refuses a live owner; a dead one left it resumable
+            was = PAUSED
+        run = cls.resume(store, row["id"],
+                         episodes=max(row["episodes_planned"], row["episodes_done"] + 1))
+        run._held = (was, row["episodes_planned"], row["message"])
+        return run
+
+    def release(self) -> None:
+        """Checkpoint a held run and give it back as it was (see hold());
+        a run started to be stepped is left paused."""
+        was, planned, message = self._held or (PAUSED, self.planned, None)
+        planned = max(planned, self.learner.episodes_done)
+        config = replace(self.learner.config, episodes=planned)
+        self.status = was
+        self.planned = planned
+        self.checkpoint(status=was, message=message,
+                        extra={"episodes_planned": planned,
+                               "config": json.dumps(config.to_dict())})
+        self._held = None
+
     # ---- control -------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the run to pause after the episode in flight (thread/signal safe)."""
+    def stop(self, finish: bool = False) -> None:
+        """Ask the run to pause after the episode in flight (thread/signal safe);
+        with `finish`, to run the optimisation episode and finish instead. A run
+        finished early keeps its plan: resuming it continues towards the plan."""
+        self._finish = self._finish or finish
         self._stop = True
 
     @property
@@ -169,7 +201,8 @@ class Run:
                     rate = (L.episodes_done - last_eps) / (now - last_report)
                     progress(self.progress(rate))
                     last_report, last_eps = now, L.episodes_done
-            if self._stop and L.episodes_done < self.planned and not L.exhausted:
+            if self._stop and not self._finish and L.episodes_done < self.planned \
+                    and not L.exhausted:
                 self.status = PAUSED
                 self.checkpoint(status=PAUSED)
             else:
@@ -177,6 +210,9 @@ class Run:
                     L.optimise()
                 msg = (f"every candidate the heuristics allow is known incorrect "
                        f"(after {L.episodes_done} episodes)") if L.exhausted else None
+                if msg is None and L.episodes_done < self.planned:
+                    msg = (f"stopped at {L.episodes_done} of {self.planned} episodes; "
+                           f"resuming continues towards {self.planned}")
                 self.status = FINISHED
                 self.checkpoint(status=FINISHED, message=msg)
         except (KeyboardInterrupt, SystemExit):
@@ -211,7 +247,8 @@ class Run:
                         best.candidate.notation().replace("\n", " | ") if best else None,
                         self._seconds0 + time.perf_counter() - self._t0, self.status)
 
-    def checkpoint(self, status: str | None = None, message: str | None = None) -> None:
+    def checkpoint(self, status: str | None = None, message: str | None = None,
+                   extra: dict | None = None) -> None:
         L = self.learner
         outcomes, cands = L.drain()
         episodes = [{"run_id": self.id, "episode": o.episode,
@@ -237,6 +274,7 @@ class Run:
         if status:
             fields["status"] = status
             fields["message"] = message
+        fields.update(extra or {})
         self.store.checkpoint(
             self.id, episodes=episodes, candidates=cands,
             verdicts=L.cache.drain(), q_rows=L.qt.drain(L.actions),

@@ -148,15 +148,8 @@ class RbtuiApp(App):
 
     def on_run_ended(self, message: RunEnded) -> None:
         which = f"run {message.run_id}" if message.run_id is not None else "the new run"
-        handle = self.runs.handles.get(message.key)
         if message.error:
             self.report_error(f"{which} failed: {message.error}", "Run")
-        elif handle is not None and handle.finish_requested and message.status == "paused":
-            handle.finish_requested = False
-            try:
-                self.runs.resume(message.run_id, finish=True)
-            except RbError as exc:
-                self.report_error(exc, "Run")
         else:
             self.notify(f"{which.capitalize()} {message.status}.", title="Run")
         self._run_message(message)

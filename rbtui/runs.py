@@ -21,6 +21,16 @@ from rbengine.errors import RbError
 from .messages import RunEnded, RunProgress, RunStarted
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+STEPPING, ELSEWHERE, INTERRUPTED = "stepping", "running elsewhere", "interrupted"
+STATUS_STYLE = {RUNNING: "green", ELSEWHERE: "green", STEPPING: "cyan", PAUSED: "yellow",
+                "pausing": "yellow", "stopping": "yellow", INTERRUPTED: "yellow", FAILED: "red"}
+
+
+def owner_alive(row: dict) -> bool:
+    """The process recorded as running the run is alive (on this host) and not this one."""
+    import socket
+    from rbengine.run import pid_alive
+    return row.get("host") == socket.gethostname() and pid_alive(row.get("pid"))
 
 
 @dataclass
@@ -35,15 +45,16 @@ class RunHandle:
     status: str = RUNNING
     done: bool = False  # the worker has finished with the run
     stop_requested: bool = False
-    finish_requested: bool = False
+    finish_requested: bool = False  # stop, then finish (plan kept)
     error: str | None = None
     # (episode, states explored, distinct candidates) sampled at each progress report
     series: list = field(default_factory=list)
 
-    def request_stop(self) -> None:
+    def request_stop(self, finish: bool = False) -> None:
         self.stop_requested = True
+        self.finish_requested = self.finish_requested or finish
         if self.run is not None:
-            self.run.stop()
+            self.run.stop(finish=self.finish_requested)
 
 
 class RunManager:
@@ -67,6 +78,24 @@ class RunManager:
         h = self.handle_for(run_id)
         return h is not None and h in self.active()
 
+    def status_of(self, row: dict) -> str:
+        """What a run is doing, seen from this app: running or pausing here,
+        stepping (held by the Stepper), running elsewhere (another live
+        process owns it), interrupted (its owner is gone: resumable), or the
+        status stored (paused, finished, failed)."""
+        rid = row["id"]
+        h = self.handle_for(rid)
+        if h is not None and self.is_active(rid):
+            if h.stop_requested:
+                return "stopping" if h.finish_requested else "pausing"
+            return RUNNING
+        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        if holder == rid:
+            return STEPPING
+        if row.get("status") == RUNNING:
+            return ELSEWHERE if owner_alive(row) else INTERRUPTED
+        return row.get("status") or "?"
+
     # ---- control ----------------------------------------------------------------
     def start(self, config: RunConfig, name: str | None = None) -> RunHandle:
         config.validate()
@@ -76,13 +105,16 @@ class RunManager:
         return h
 
     def resume(self, run_id: int, episodes: int | None = None, finish: bool = False) -> RunHandle:
+        """Continue a run in a worker; with `finish`, only its optimisation
+        episode, after which it is finished with its plan kept."""
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
         holder = getattr(self.app, "stepper_run_id", lambda: None)()
         if holder == run_id:
             raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
         old = self.handle_for(run_id)
-        h = RunHandle(next(self._keys), run_id=run_id, series=list(old.series) if old else [])
+        h = RunHandle(next(self._keys), run_id=run_id, series=list(old.series) if old else [],
+                      finish_requested=finish, stop_requested=finish)
         if old is not None:
             del self.handles[old.key]
         self.handles[h.key] = h
@@ -95,6 +127,15 @@ class RunManager:
             return False
         h.request_stop()
         return True
+
+    def finish(self, run_id: int) -> None:
+        """Stop a run for good: after the episode in flight it runs the
+        optimisation episode and is finished, its plan kept (resumable)."""
+        h = self.handle_for(run_id)
+        if h is not None and h in self.active():
+            h.request_stop(finish=True)
+        else:
+            self.resume(run_id, finish=True)
 
     def stop_all(self) -> None:
         for h in self.active():
@@ -137,14 +178,12 @@ class RunManager:
     def _open_existing(self, h: RunHandle, episodes: int | None, finish: bool):
         from rbengine.run import Run
         store = self._store()
-        if finish:
-            episodes = store.run(h.run_id)["episodes_done"]
         return Run.resume(store, h.run_id, episodes=episodes), store
 
     def _execute(self, h: RunHandle, run, store) -> tuple[str, str | None]:
         h.run, h.run_id = run, run.id
         if h.stop_requested:
-            run.stop()
+            run.stop(finish=h.finish_requested)
         self.app.post_message(RunStarted(h.key, run.id))
 
         def report(progress) -> None:

@@ -144,3 +144,51 @@ def test_load_save_and_bad_file(tmp_path):
             await pilot.pause()
             assert Candidate.from_json(json.loads(saved.read_text())) == Candidate.loads(ALG3)
     run(scenario())
+
+
+def test_a_result_always_belongs_to_what_is_on_screen(tmp_path):
+    async def scenario():
+        app = RecordingApp(db_path=tmp_path / "store.sqlite", start="composer")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            checks = screen.query_one("#checks", DataTable)
+            screen.open_example("bracha")
+            await pilot.pause()
+            v = await verify(pilot, screen, "single", "none", 3)
+            assert v.correct and "CORRECT" in status(screen) and checks.row_count > 0
+            # another candidate (Ctrl+N: empty): the verdict is marked stale, the table cleared
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert "stale" in status(screen) and checks.row_count == 0
+            assert not screen.result_is_current()
+            await pilot.press("ctrl+g")
+            assert app.current_mode == "composer"
+            assert any("stale" in m for _s, m in app.notes)
+            # back to the verified candidate and settings: current again
+            screen.open_example("bracha")
+            await pilot.pause()
+            assert "stale" not in status(screen) and checks.row_count > 0
+            # a setting changes: stale
+            screen.query_one("#verify-n", Input).value = "4"
+            await pilot.pause()
+            assert "stale" in status(screen) and checks.row_count == 0
+            screen.query_one("#verify-n", Input).value = "3"
+            await pilot.pause()
+            assert "stale" not in status(screen)
+            # invalid notation: stale, and Ctrl+R refuses instead of verifying the last valid one
+            screen.query_one("#notation", TextArea).text = "receive: deliver if type1 from 7"
+            await pilot.pause()
+            assert "stale" in status(screen)
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert not screen.verifying
+            assert any("does not parse" in e for e in app.errors())
+            # a failed verification leaves no result behind
+            screen.open_example("alg1")
+            screen.query_one("#verify-n", Input).value = "1"
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: not screen.verifying, what="the failure")
+            assert screen.last_verdict is None and checks.row_count == 0
+            assert "no verdict" in status(screen)
+    run(scenario())

@@ -4,7 +4,6 @@ measurement is bench/tui_latency.py)."""
 from __future__ import annotations
 
 import importlib.util
-import statistics
 from pathlib import Path
 
 from app_helpers import SIZE, run
@@ -38,6 +37,7 @@ def test_keys_answered_while_verifying(tmp_path):
             lat = await tui_latency.measure_keys(app, chart, 30, busy=keep_verifying)
             composer.action_cancel_verify()
             assert all(busy)
-            # generous bound: the machine may be shared; the benchmark reports the real figures
-            assert statistics.median(lat) < 0.1
+            # every key was handled (measure_keys fails on one left unanswered for 5 s);
+            # how fast is measured by the benchmark, not asserted here
+            assert len(lat) == 30
     run(scenario())

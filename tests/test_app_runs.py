@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Select
 
 from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from rbengine.store import Store
+from rbtui.screens.dialogs import ConfirmScreen
 from rbtui.screens.run import RunScreen
 from rbtui.screens.runs import RunsScreen
 
@@ -108,11 +109,31 @@ def test_stop_finishes_and_delete_asks_first(tmp_path):
             await wait_until(pilot, lambda: handle.progress is not None, what="progress")
             send_key(app, "o")
             await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), what="the run view")
-            send_key(app, "x")  # stop: pause, then the optimisation episode, then finished
+            send_key(app, "x")  # asks first
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            assert "200000 planned" in app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.runs.is_active(1) and status(db) == "running"
+            send_key(app, "x")  # stop: the optimisation episode, then finished, plan kept
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+            await pilot.press("y")
             await wait_until(pilot, lambda: status(db) == "finished" and not app.runs.active(),
                              what="the run to finish")
+            with Store(db) as st:
+                row = st.run(1)
+            assert row["episodes_planned"] == 200_000 and 0 < row["episodes_done"] < 200_000
+            assert row["final_hash"] is not None  # the optimisation episode ran
+            assert "stopped at" in row["message"]
             await pilot.press("escape")
             assert isinstance(app.screen, RunsScreen)
+            # it can be resumed towards its plan
+            await pilot.press("r")
+            await wait_until(pilot, lambda: app.runs.is_active(1), what="the resume")
+            await wait_until(pilot, lambda: status(db) == "running", what="running again")
+            send_key(app, "p")
+            await wait_until(pilot, lambda: not app.runs.active(), what="the pause")
+            assert status(db) == "paused"
             await pilot.press("d")
             await pilot.press("n")  # no: nothing deleted
             assert app.screen.query_one("#runs-table", DataTable).row_count == 1

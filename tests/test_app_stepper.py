@@ -88,3 +88,53 @@ def test_step_an_existing_run_from_the_runs_screen(tmp_path):
             row = st.run(1)
             assert row["episodes_done"] == 31 and row["status"] == "paused"
     run(scenario())
+
+
+def test_stepping_a_finished_run_leaves_it_finished_and_the_table_says_stepping(tmp_path):
+    db = tmp_path / "store.sqlite"
+    with Store(db) as st:
+        r = Run.start(st, RunConfig(target="crash", episodes=30, seed=5))
+        assert r.execute() == "finished"
+        before = st.run(r.id)
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("t")
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.run is not None and not screen._busy, what="the run")
+            screen.query_one("#stepper-n", Input).value = "5"
+            await pilot.press("r")
+            await wait_until(pilot, lambda: not screen._busy, what="the batch")
+            await pilot.press("f2")
+            table = app.screen.query_one("#runs-table", DataTable)
+            assert "stepping" in str(table.get_row_at(0)[3])
+            await pilot.press("f4")
+            screen.detach()
+            await pilot.press("f2")
+            assert "finished" in str(table.get_row_at(0)[3])
+            assert str(table.get_row_at(0)[2]) == "35/35"
+            assert app.errors() == []
+    run(scenario())
+    with Store(db) as st:
+        row = st.run(1)
+        assert row["status"] == "finished" and row["episodes_done"] == 35
+        assert row["episodes_planned"] == 35 and row["message"] == before["message"]
+        import json
+        assert json.loads(row["config"])["episodes"] == 35
+
+
+def test_stepping_a_paused_run_keeps_its_plan(tmp_path):
+    db = tmp_path / "store.sqlite"
+    with Store(db) as st:
+        r = Run.start(st, RunConfig(target="crash", episodes=100, seed=5))
+        r.planned = 20
+        r.execute()
+        st.update_run(r.id, status="paused")
+        with Store(db) as other:
+            held = Run.hold(other, r.id)
+            assert other.run(r.id)["status"] == "running"
+            held.learner.run_episode()
+            held.release()
+        row = st.run(r.id)
+        assert (row["status"], row["episodes_done"], row["episodes_planned"]) == ("paused", 21, 100)

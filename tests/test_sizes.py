@@ -138,3 +138,45 @@ def test_config_sizes():
         RunConfig(target="byzantine", n=4, sizes="4").validate()
     with pytest.raises(ConfigError, match="sizes"):
         RunConfig.from_dict({"target": "byzantine", "sizes": "4:9"})
+
+
+# ------------------------------------------------------------ the command --
+def _cli(*args: str):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NO_COLOR="", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "rbtui.cli", *args], text=True,
+                          capture_output=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_verify_sizes_exit_codes_and_output(tmp_path):
+    import json
+    learned = tmp_path / "learned.txt"
+    learned.write_text(LEARNED.notation())
+    ok = _cli("verify", str(learned), "--sizes", "5:1,4", "--backend", "builtin")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.index("size 4: correct") < ok.stdout.index("size 5:1: correct")
+    assert "byzantine (full)  N=5 F=1  broadcaster-faulty" in ok.stdout
+    bad = _cli("verify", str(learned), "--sizes", "4,7:2", "--backend", "builtin", "--json")
+    assert bad.returncode == 1, bad.stderr
+    data = json.loads(bad.stdout)
+    assert [(e["size"], e["correct"]) for e in data["sizes"]] == [("4", True), ("7:2", False)]
+    assert data["counterexample"]["n"] == 7 and data["counterexample"]["f"] == 2
+    assert all(c["size"] in ("4", "7:2") for c in data["checks"])
+    # vacuous: a warning on stderr, the (vacuous) verdict still printed
+    vac = _cli("verify", str(ROOT / "examples" / "bracha.txt"), "--only", "byzantine",
+               "--sizes", "3", "--backend", "builtin")
+    assert vac.returncode == 0 and "warning: byzantine at N=3 has F=0" in vac.stderr
+    assert "(vacuous)" in vac.stdout
+    beyond = _cli("verify", str(learned), "--only", "byzantine", "--sizes", "6:2",
+                  "--backend", "builtin", "--json")
+    assert "beyond the resilience bound" in beyond.stderr
+    assert json.loads(beyond.stdout)["checks"][0]["label"] == "beyond bound"
+    # bad input: one line, exit 2
+    for args in (("--sizes", "4:x"), ("--sizes", "4", "--n", "4"), ("--sizes", "4:4")):
+        p = _cli("verify", str(learned), "--backend", "builtin", *args)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    # the old single size still works
+    old = _cli("verify", str(learned), "--n", "4", "--backend", "builtin")
+    assert old.returncode == 0 and "size " not in old.stdout

@@ -218,3 +218,23 @@ def test_resume_refusals(tmp_path):
         more = Run.resume(s, r.id, episodes=20)  # a finished run can be extended
         assert more.execute() == "finished" and s.run(r.id)["episodes_done"] == 20
     _same_result(more, finished_run(tmp_path / "t.sqlite", episodes=20))
+
+
+def test_stop_with_finish_keeps_the_plan_and_resumes_towards_it(tmp_path):
+    p = tmp_path / "s.sqlite"
+    with Store(p) as s:
+        r = Run.start(s, RunConfig(target="none", episodes=40, seed=1))
+        stopped = []
+
+        def progress(pg):
+            if pg.episode >= 10 and not stopped:
+                stopped.append(pg.episode)
+                r.stop(finish=True)
+        assert r.execute(progress=progress, progress_interval=0.0) == "finished"
+        row = s.run(r.id)
+        assert row["episodes_planned"] == 40 and row["episodes_done"] < 40
+        assert row["final_hash"] and "stopped at" in row["message"]
+        again = Run.resume(s, r.id)
+        assert again.execute() == "finished"
+        row = s.run(r.id)
+        assert row["episodes_done"] == 40 and row["message"] is None

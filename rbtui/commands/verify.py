@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -16,6 +17,7 @@ from rbengine.errors import OracleError
 from rbengine.scenario import MODES, PAPER_N
 from rbengine.verdict import Check, Verdict
 
+from . import _atomic_commit
 from ._common import (Style, add_attacker_argument, add_candidate_argument,
                       add_size_arguments, read_candidate)
 
@@ -37,6 +39,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                   + ", ".join(f"{m} {n}" for m, n in PAPER_N.items()) + ")",
         f_help="number of faulty processes (default: floor((N-1)/2) for crash, "
                "floor((N-1)/3) for byzantine)")
+    p.add_argument("--sizes", metavar="SIZES", default=None,
+                   help="check several sizes, e.g. 4,7:2,10:3 (N alone: each mode's maximal "
+                        "F); correct only if correct at every size. Not with --n/--f")
     add_attacker_argument(p)
     p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
                    help="spin (the default when Spin and gcc are installed), builtin "
@@ -45,9 +50,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="message types a Byzantine process may send (default: 2, or more "
                         "when the candidate uses more)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: {correct, checks, counterexample}")
+                   help="print one JSON object: {correct, checks, sizes, notes, counterexample}")
     p.add_argument("--timeout", type=float, metavar="S", default=None,
                    help="give up after S seconds (exit status 2)")
+    _atomic_commit.add_arguments(p)
     p.set_defaults(handler=run)
     return p
 
@@ -82,13 +88,23 @@ def _deadline(seconds: float | None):
 
 
 def run(args: argparse.Namespace) -> int:
+    status = _atomic_commit.dispatch(args)
+    if status is not None:
+        return status
     candidate = read_candidate(args.file)
     backend = args.backend or oracle.default_backend()
+    sizes = getattr(args, "sizes", None)
+    if sizes is not None and (args.n is not None or args.f is not None):
+        raise OracleError("give --sizes or --n/--f, not both")
+    target = args.target or "byzantine"
+    oracle.plan(target, args.only, args.n, args.f, args.attacker, sizes)  # bad sizes: exit 2
+    for note in oracle.notes(target, args.only, args.n, args.f, sizes):
+        print(f"rbtui: warning: {note.text()}", file=sys.stderr)
     try:
         with _deadline(args.timeout):
-            verdict = oracle.verify(candidate, target=args.target or "byzantine", only=args.only,
+            verdict = oracle.verify(candidate, target=target, only=args.only,
                                     n=args.n, f=args.f, attacker=args.attacker,
-                                    backend=backend, types=args.types)
+                                    backend=backend, types=args.types, sizes=sizes)
     except ImportError as exc:
         raise OracleError(f"backend {backend!r} is not available ({exc})") from None
     if args.json:
@@ -102,6 +118,10 @@ def _mode(c: Check) -> str:
     return f"{c.mode} ({c.attacker})" if c.attacker else c.mode
 
 
+def _label(c: Check) -> str:
+    return f" ({c.label})" if c.label else ""
+
+
 def human(verdict: Verdict, style: Style | None = None) -> str:
     style = style or Style()
     head = style.good("correct") if verdict.correct else style.bad(verdict.summary())
@@ -109,12 +129,22 @@ def human(verdict: Verdict, style: Style | None = None) -> str:
             f"{verdict.states} states, {verdict.seconds:.2f} s")
     lines = [f"{head}  {style.dim(info)}"]
     width = max((len(_mode(c)) for c in verdict.checks), default=0)
-    for c in verdict.checks:
-        plain = "correct" if c.correct else f"incorrect: {c.property}"
-        pad = " " * max(0, 20 - len(plain))
-        result = (style.good if c.correct else style.bad)(plain) + pad
-        lines.append(f"  {_mode(c):<{width}}  N={c.n} F={c.f}  {c.scenario:<19}  {result}"
-                     f"  {c.states:>8} states  {c.seconds:6.2f} s")
+    per = verdict.per_size()
+    several = len(per) > 1
+    for entry in per:
+        if several:
+            ok = entry["correct"]
+            word = ("correct" if ok else "incorrect") if ok is not None else "not checked"
+            paint = style.good if ok else (style.bad if ok is False else style.dim)
+            lines.append(f"size {entry['size']}: {paint(word)}"
+                         + (style.dim(f"  {entry['states']} states, {entry['seconds']:.2f} s")
+                            if entry["checks"] else ""))
+        for c in entry["checks"]:
+            plain = "correct" if c.correct else f"incorrect: {c.property}"
+            pad = " " * max(0, 20 - len(plain))
+            result = (style.good if c.correct else style.bad)(plain) + pad
+            lines.append(f"  {_mode(c):<{width}}  N={c.n} F={c.f}  {c.scenario:<19}  {result}"
+                         f"  {c.states:>8} states  {c.seconds:6.2f} s{style.dim(_label(c))}")
     cx = verdict.counterexample
     if cx is not None:
         lines.append("")

@@ -80,6 +80,8 @@ class ComposerScreen(Screen):
         self.last_verdict = None
         self.last_params: dict | None = None
         self.last_candidate: Candidate | None = None
+        self._notation_invalid = False  # the notation on screen does not parse
+        self._result_shown: bool | None = None  # shown as current (True), stale (False)
 
     # ---- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -150,7 +152,7 @@ class ComposerScreen(Screen):
         return self.candidate()
 
     def current_counterexample(self):
-        return self.last_verdict.counterexample if self.last_verdict is not None else None
+        return self.last_verdict.counterexample if self.result_is_current() else None
 
     def set_candidate(self, c: Candidate) -> None:
         self.actions = {"broadcast": list(c.broadcast), "receive": list(c.receive)}
@@ -177,11 +179,13 @@ class ComposerScreen(Screen):
             if self.actions[h]:
                 table.move_cursor(row=min(max(row, 0), len(self.actions[h]) - 1))
         if not from_text:
+            self._notation_invalid = False
             self._synced_text = format_candidate(c)
             self.query_one("#notation", TextArea).text = self._synced_text
             self.query_one("#notation-error", Static).update("")
         self.query_one("#pseudo", Static).update(pseudo(c))
         self._update_metrics()
+        self._show_result()
 
     def _update_metrics(self) -> None:
         c = self.candidate()
@@ -205,8 +209,12 @@ class ComposerScreen(Screen):
 
     @on(Select.Changed, "#verify-mode")
     @on(Input.Changed, "#verify-n")
+    @on(Select.Changed, "#verify-scope")
+    @on(Select.Changed, "#verify-attacker")
+    @on(Select.Changed, "#verify-backend")
     def _params_changed(self) -> None:
         self._update_metrics()
+        self._show_result()
 
     def _sync_picker(self) -> None:
         logic = self.query_one("#pick-logic", Select).value
@@ -255,7 +263,10 @@ class ComposerScreen(Screen):
             c = Candidate.loads(event.text_area.text) if event.text_area.text.strip() else Candidate()
         except CandidateError as exc:
             error.update(f"[b red]✗[/] {escape(str(exc))}")
+            self._notation_invalid = True
+            self._show_result()
             return
+        self._notation_invalid = False
         error.update("[green]✓ parsed[/]")
         self.actions = {"broadcast": list(c.broadcast), "receive": list(c.receive)}
         self._refresh(from_text=True)
@@ -302,6 +313,10 @@ class ComposerScreen(Screen):
 
     @on(Button.Pressed, "#verify-button")
     def action_verify(self) -> None:
+        if self._notation_invalid:
+            self.app.report_error("the compact notation does not parse: fix it (or undo the edit) "
+                                  "before verifying", "Verify")
+            return
         try:
             params = self.form_params()
         except RbError as exc:
@@ -314,6 +329,7 @@ class ComposerScreen(Screen):
         self._verifying_since = time.monotonic()
         self._verifying_params = params
         self.query_one("#cancel-button", Button).disabled = False
+        self._forget_result()
         self._tick()
         if self._ticker is None:
             self._ticker = self.set_interval(0.25, self._tick)
@@ -354,21 +370,15 @@ class ComposerScreen(Screen):
         self._cancel.set()
         self.workers.cancel_group(self, "verify")
         self._token += 1  # whatever the worker still posts is stale
-        self._stop_verifying("[yellow]verification cancelled[/]")
+        self._stop_verifying("[yellow]verification cancelled[/]: no result")
 
     def on_verification_done(self, message: VerificationDone) -> None:
         if message.token != self._token:
             return
         v = message.verdict
         self.last_verdict, self.last_params, self.last_candidate = v, message.params, message.candidate
-        verdict = "[b green]CORRECT[/]" if v.correct else f"[b red]INCORRECT[/] {v.summary()[10:]}"
-        self._stop_verifying(f"{verdict}  {describe_params(message.params)}, "
-                             f"{v.states} states, {v.seconds:.2f}s")
-        table = self.query_one("#checks", DataTable)
-        table.clear()
-        for c in v.checks:
-            table.add_row(scenario_label(c), "[green]correct[/]" if c.correct else "[red]incorrect[/]",
-                          c.property or "", str(c.states), f"{c.seconds:.2f}s")
+        self._stop_verifying("")
+        self._show_result()
         self.app.set_verdict(message.candidate, v, params=message.params)
 
     def on_verification_failed(self, message: VerificationFailed) -> None:
@@ -377,14 +387,58 @@ class ComposerScreen(Screen):
         self._stop_verifying(f"[red]no verdict:[/] {message.error}")
         self.app.report_error(message.error, "Verification")
 
+    # ---- the result belongs to what is on screen ----------------------------------------
+    def result_is_current(self) -> bool:
+        """The last verdict is of the candidate and the settings on screen."""
+        if self.last_verdict is None or self._notation_invalid:
+            return False
+        try:
+            params = self.form_params()
+        except RbError:
+            return False
+        return self.last_candidate == self.candidate() and self.last_params == params
+
+    def _forget_result(self) -> None:
+        """No result on screen (a verification starts, fails or is cancelled)."""
+        self.last_verdict = self.last_params = self.last_candidate = None
+        self._result_shown = None
+        self.query_one("#checks", DataTable).clear()
+
+    def _show_result(self) -> None:
+        """Show the last verdict as the result, or say it is stale once the
+        candidate, the notation or a setting changed since it was computed."""
+        if self.verifying or self.last_verdict is None:
+            return
+        current = self.result_is_current()
+        if current == self._result_shown:
+            return
+        self._result_shown = current
+        v, table = self.last_verdict, self.query_one("#checks", DataTable)
+        table.clear()
+        verdict = "[b green]CORRECT[/]" if v.correct else f"[b red]INCORRECT[/] {v.summary()[10:]}"
+        done = f"{verdict}  {describe_params(self.last_params)}, {v.states} states, {v.seconds:.2f}s"
+        if not current:
+            self.query_one("#verify-status", Static).update(
+                f"[b yellow]stale[/]: the last verdict ({done}) is of another candidate or other "
+                f"settings; Ctrl+R verifies what is on screen")
+            return
+        self.query_one("#verify-status", Static).update(done)
+        for c in v.checks:
+            table.add_row(scenario_label(c), "[green]correct[/]" if c.correct else "[red]incorrect[/]",
+                          c.property or "", str(c.states), f"{c.seconds:.2f}s")
+
     @on(DataTable.RowSelected, "#checks")
     def _check_selected(self, event: DataTable.RowSelected) -> None:
-        if self.last_verdict is not None:
+        if self.last_verdict is not None and self.result_is_current():
             self.app.open_verdict(self.last_candidate, self.last_verdict, event.cursor_row, self.last_params)
 
     def action_show_verdict(self) -> None:
         if self.last_verdict is None:
             self.notify("Verify the candidate first (Ctrl+R).", severity="warning")
+            return
+        if not self.result_is_current():
+            self.notify("The last verdict is stale: verify this candidate first (Ctrl+R).",
+                        severity="warning")
             return
         failed = next((i for i, c in enumerate(self.last_verdict.checks) if not c.correct), None)
         self.app.open_verdict(self.last_candidate, self.last_verdict, failed, self.last_params)

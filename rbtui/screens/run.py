@@ -15,7 +15,8 @@ from rbengine.candidate import Candidate
 from rbengine.errors import RbError
 from rbengine.notation import pseudo
 
-from .runs import run_target
+from .dialogs import ConfirmScreen
+from .runs import resumable, run_target
 
 
 def history(store, run_id: int) -> list[tuple[int, int, int, int]]:
@@ -126,9 +127,7 @@ class RunScreen(Screen):
         p = h.progress if (h is not None and self.active) else None
         planned = p.planned if p else row.get("episodes_planned", 0)
         done = p.episode if p else row.get("episodes_done", 0)
-        status = ("pausing" if h.stop_requested else "running") if (h and self.active) else row.get("status", "?")
-        if status == "running" and not self.active:
-            status = "interrupted"
+        status = self.app.runs.status_of(row) if row else "?"
         self.query_one("#run-title", Static).update(
             f"[b]run {self.run_id}[/]  {run_target(row) if row else ''}  status [b]{status}[/]"
             f"  seed {row.get('seed', '?')}")
@@ -188,7 +187,7 @@ class RunScreen(Screen):
             self.app.runs.pause(self.run_id)
             self.notify(f"Pausing run {self.run_id} after the episode in flight.", title="Run")
         else:
-            if self.row.get("status") == "finished":
+            if not resumable(self.row):
                 self.notify(f"Run {self.run_id} is finished.", severity="warning")
                 return
             try:
@@ -199,21 +198,28 @@ class RunScreen(Screen):
         self._show()
 
     def action_stop_run(self) -> None:
-        """End the run now: pause it, then run the optimisation episode and finish it."""
-        if self.row.get("status") == "finished" and not self.active:
+        """End the run now (asks first): after the episode in flight, the
+        optimisation episode, then finished; the plan is kept, so r resumes it."""
+        row = self.row
+        if not row or (row.get("status") == "finished" and not self.active):
+            self.notify(f"Run {self.run_id} is finished already.", severity="warning")
             return
         h = self.handle
-        if self.active and h is not None:
-            h.finish_requested = True
-            self.app.runs.pause(self.run_id)
-        else:
-            self._finish()
+        done = h.progress.episode if (self.active and h and h.progress) else row.get("episodes_done", 0)
+        planned = row.get("episodes_planned", 0)
 
-    def _finish(self) -> None:
-        try:
-            self.app.runs.resume(self.run_id, finish=True)
-        except RbError as exc:
-            self.app.report_error(exc, "Run")
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.app.runs.finish(self.run_id)
+            except RbError as exc:
+                self.app.report_error(exc, "Run")
+            self._show()
+        self.app.push_screen(ConfirmScreen(
+            f"Stop run {self.run_id} at {done} of {planned} episodes? It runs the optimisation "
+            f"episode and is marked finished; resume (space, or r in Runs) continues it "
+            f"towards the {planned} planned."), answer)
 
     def action_edit_best(self) -> None:
         if self.best is None:

@@ -17,6 +17,7 @@ from rbengine import metrics
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 
+from ..runs import STATUS_STYLE
 from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
@@ -31,6 +32,11 @@ def run_target(row: dict) -> str:
     n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
     att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
     return f"{row['target']}{att} N={n}"
+
+
+def resumable(row: dict) -> bool:
+    """Not finished, or finished (stopped) before its plan."""
+    return row.get("status") != "finished" or row.get("episodes_done", 0) < row.get("episodes_planned", 0)
 
 
 def cost_text(cost) -> str:
@@ -120,18 +126,14 @@ class RunsScreen(Screen):
 
     def _cells(self, row: dict) -> list[str]:
         h = self.app.runs.handle_for(row["id"])
-        done, status, correct = row["episodes_done"], row["status"], row["distinct_correct"]
+        done, correct = row["episodes_done"], row["distinct_correct"]
         cost = cost_text(self._best_cost(row))
         if h is not None and h.progress is not None and self.app.runs.is_active(row["id"]):
             p = h.progress
             done, correct = p.episode, p.distinct_correct
             cost = p.cost_text()
-        if h is not None and self.app.runs.is_active(row["id"]):
-            status = "pausing" if h.stop_requested else "running"
-        elif status == "running":
-            status = "interrupted"  # left running by a process that is gone: resumable
-        style = {"running": "green", "paused": "yellow", "failed": "red", "interrupted": "yellow",
-                 "pausing": "yellow"}.get(status)
+        status = self.app.runs.status_of(row)
+        style = STATUS_STYLE.get(status)
         return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
                 f"[{style}]{status}[/]" if style else status, str(correct), cost,
                 (row.get("updated") or "").replace("T", " ")]
@@ -201,8 +203,9 @@ class RunsScreen(Screen):
         if rid is None:
             return
         row = self.rows.get(rid, {})
-        if row.get("status") == "finished":
-            self.notify(f"Run {rid} is finished.", severity="warning")
+        if not resumable(row):
+            self.notify(f"Run {rid} is finished ({row.get('episodes_done')} episodes, as planned).",
+                        severity="warning")
             return
         try:
             self.app.runs.resume(rid)

@@ -113,9 +113,7 @@ class StepperScreen(Screen):
             if run_id is None:
                 run = Run.start(store, config)
             else:
-                row = store.run(run_id)
-                planned = max(row["episodes_planned"], row["episodes_done"] + 1)
-                run = Run.resume(store, run_id, episodes=planned)
+                run = Run.hold(store, run_id)
             row = store.run(run.id)
         except Exception as exc:
             self.post_message(StepperFailed(token, _text(exc)))
@@ -133,14 +131,15 @@ class StepperScreen(Screen):
         self.query_one("#outcome", Static).update("press space to make the first decision")
 
     def detach(self) -> None:
-        """Leave the current run paused at a checkpoint (an unfinished episode is dropped)."""
+        """Give the run back as it was (finished, paused) at a checkpoint; an
+        unfinished episode is dropped."""
         if self.run is None:
             return
         if self._gen is not None:
             self._gen.close()  # the episode restores the learner as it was
             self._gen = None
         try:
-            self.run.checkpoint(status="paused")
+            self.run.release()
         except Exception as exc:
             self.app.report_error(exc, "Stepper")
         self.run = None
