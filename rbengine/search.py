@@ -358,13 +358,18 @@ class Search:
         verified0 = self.verified
         last = [0.0]
 
+        workers = max(1, getattr(fan, "workers", 1) or 1)
+
         def size() -> int:
+            """About a second of work, and never so much that a few tasks
+            hold what is left of the space while the other workers wait."""
             if batch:
                 return batch
             secs, k = per_candidate
+            left = max(1, (len(self.space) - self.verified) // (4 * workers))
             if k == 0:
-                return 4
-            return max(1, min(2000, int(1.0 / max(secs / k, 1e-5))))
+                return min(4, left)
+            return max(1, min(2000, left, int(1.0 / max(secs / k, 1e-5))))
 
         def tell(force: bool = False) -> None:
             now = time.perf_counter()
