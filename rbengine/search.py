@@ -185,7 +185,7 @@ class Search:
                all_: bool | None = None, backend: str | None = None,
                force: bool = False) -> "Search":
         """Continue a search; `config`, when given, must describe the same space."""
-        from .run import _pid_alive
+        from .run import pid_alive
         row = store.search(search_id)
         sid = row["id"]
         stored = RunConfig.from_dict(json.loads(row["config"]))
@@ -195,7 +195,7 @@ class Search:
                 raise SearchError(f"search s{sid} has another configuration ({diff}); "
                                   f"start a new search for it")
         if row["status"] == RUNNING and not force and row["host"] == socket.gethostname() \
-                and _pid_alive(row["pid"]):
+                and pid_alive(row["pid"]):
             raise SearchError(f"search s{sid} is still running (pid {row['pid']})")
         if backend:
             stored = replace(stored, backend=backend).validate()
