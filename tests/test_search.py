@@ -395,3 +395,14 @@ def test_a_scheduler_that_dies_mid_search_is_one_line_and_the_search_resumes(tmp
     rep = json.loads(r.stdout)
     assert [c["hash"] for c in rep["certified"]] == cheapest
     assert {h["reward"]: (h["correct"], h["incorrect"]) for h in rep["histogram"]} == hist
+
+
+def test_the_headless_progress_line(tmp_path):
+    r = cli("search", "--target", "crash", "--max-actions", "3", "--all", "--workers", "0",
+            "--db", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 0, r.stderr
+    last = [ln for ln in r.stderr.splitlines() if ln.startswith("search s1: ")][-1]
+    assert "630/630 100.0% | level - | " in last and " cand/s | correct 39 incorrect 591" in last
+    assert "cheapest correct -7" in last
+    first = [ln for ln in r.stderr.splitlines() if ln.startswith("search s1: ")][0]
+    assert first.startswith("search s1: 0/630   0.0% | level -3 |")
