@@ -329,12 +329,14 @@ class Search:
         config_text = json.dumps(self.config.to_dict(), sort_keys=True)
         pack = self.space._pack
         batch: list = []
+        want = size()
         for item in todo:
             batch.append(item)
-            if len(batch) >= size():
+            if len(batch) >= want:
                 meta.append(batch)
                 yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
                 batch = []
+                want = size()
         if batch:
             meta.append(batch)
             yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]

@@ -93,6 +93,8 @@ def test_space_is_the_learners_state_graph_in_cost_order(target, vocabulary, gh6
     expected = learner_candidates(cfg)
     got = {s.key: r for r, s in sp}
     assert got == expected and len(sp) == len(expected)
+    assert all(sp.cost(s) == metrics.cost(sp.candidate(s), cfg.n_value, cfg.f_value)
+               for _, s in sp)
     order = [sp.rank(s, r) for r, s in sp]
     assert order == sorted(order) and len(set(order)) == len(order)  # a total order
     assert list(sp.counts()) == sorted(sp.counts(), reverse=True)
