@@ -3,7 +3,7 @@ over 1, candidates verified per second per backend, and certified optima.
 
     python bench/search.py                        # everything, full sizes (hours for (b))
     python bench/search.py --small                # a quick run: small spaces, short budgets
-    python bench/search.py --only speedup --speed-space crash --repeat 3
+    python bench/search.py --only speedup --speed-space crash --limit 0 --repeat 3
     python bench/search.py --only optima --db optima.sqlite --budget 3600   # resumable
 
 Parts (--only, repeatable):
@@ -85,7 +85,7 @@ def timed_search(cfg: RunConfig, workers: int, space: Space, limit: int | None =
 def speedup(args) -> list[str]:
     cfg = RunConfig.from_dict(dict(SPEED_SPACES[args.speed_space], backend=args.backend))
     space = Space(cfg)
-    limit = args.limit or len(space)
+    limit = min(args.limit or len(space), len(space))
     lines = [f"speedup: {args.speed_space} ({len(space)} candidates, first {limit} "
              f"verified), backend {cfg.backend}, {args.repeat} run(s) each, medians"]
     timed_search(cfg, 1, space, limit=min(limit, 200))  # warm-up: compile Spin's verifiers
@@ -157,21 +157,45 @@ def optimum(args, which: str) -> list[str]:
             lines.append(f"    {c['reward']:g}; ({m['messages_n']}, {m['steps']}, "
                          f"{m['to_deliver_n']}): {c['notation'].replace(chr(10), ' | ')}")
     elif rep["status"] != "finished" and rep["verified"]:
-        cores = 1 if args.workers == 0 else (args.workers or default_workers())
-        per = rep["seconds"] * cores / max(1, rep["verified"])
-        # the levels a certificate needs at least: up to the cheapest correct found so far
-        best = None
-        if s is not None and s.best() is not None:
-            best = -s.best()[1][0]
-        need = sum(h["candidates"] for h in rep["histogram"]
-                   if best is None or h["reward"] >= best)
-        rest = max(0, need - rep["verified"])
-        lines.append(f"  not finished: {per * 1000:.0f} ms of worker time per candidate so far; "
-                     f"{'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}; "
-                     f"{rest} candidates at most left to certify it: about "
-                     f"{rest * per / 3600:.1f} core-hours, "
-                     f"{rest * per / 3600 / args.cluster_cores:.2f} h on {args.cluster_cores} cores")
+        lines += estimate(args, rep, sid, s)
     return lines
+
+
+def estimate(args, rep: dict, sid: int, s) -> list[str]:
+    """What the rest of an unfinished search costs: per size, the checks made
+    so far (how many, mean seconds, how many correct) from the verdict cache;
+    a candidate is checked at a size only when it is correct at the cheaper
+    ones, so the rest costs (candidates left) x sum over sizes of (share
+    reaching the size x mean seconds there)."""
+    from rbengine.search import make_cache
+    cfg = RunConfig.from_dict(rep["config"])
+    cache = make_cache(cfg)
+    with Store(args.db, readonly=True) as st:
+        rows = {r["oracle_key"]: r for r in st._q(
+            "SELECT oracle_key, count(*) AS k, avg(seconds) AS s, sum(correct) AS ok "
+            "FROM verdicts WHERE candidate_hash IN (SELECT candidate_hash FROM search_verdicts "
+            "WHERE search_id = ?) GROUP BY oracle_key", (sid,))}
+    out = []
+    reach, per = 1.0, 0.0
+    for size, key in cache.sizes:
+        r = rows.get(key)
+        if r is None or not r["k"]:
+            out.append(f"  size {size.text()}: no check yet (its cost is unknown)")
+            continue
+        per += reach * r["s"]
+        out.append(f"  size {size.text()}: {r['k']} checks, {r['s'] * 1000:.1f} ms each on "
+                   f"average, {r['ok']} correct")
+        reach *= r["ok"] / r["k"]
+    best = -s.best()[1][0] if s is not None and s.best() is not None else None
+    need = sum(h["candidates"] for h in rep["histogram"] if best is None or h["reward"] >= best)
+    rest = max(0, need - rep["verified"])
+    hours = rest * per / 3600
+    out.append(f"  not finished; {'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}"
+               f"; {rest} candidates at most left to certify the optimum, about {per * 1000:.1f} "
+               f"ms each (the sizes weighted by the share of candidates reaching them): "
+               f"{hours:.1f} core-hours, {hours / args.cluster_cores * 60:.1f} min on "
+               f"{args.cluster_cores} cores (a lower bound while a size has no check yet)")
+    return out
 
 
 def main(argv=None) -> int:
@@ -180,13 +204,15 @@ def main(argv=None) -> int:
                     help="the parts to run (default: all)")
     ap.add_argument("--small", action="store_true",
                     help="a quick run: small spaces, 1 repeat, 30 s budget per optimum")
-    ap.add_argument("--speed-space", choices=sorted(SPEED_SPACES), default="crash")
+    # byzantine: about 3 ms per candidate, so the one process that enumerates and
+    # records (and hosts the scheduler) stays a small share of the work
+    ap.add_argument("--speed-space", choices=sorted(SPEED_SPACES), default="byzantine-sound")
     ap.add_argument("--rate-space", choices=sorted(SPEED_SPACES), default="byzantine-sound")
     ap.add_argument("--backends", default="builtin,spin", help="backends for the rates")
     ap.add_argument("--backend", default="builtin", help="backend of the speedup and optima")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--limit", type=int, default=None,
-                    help="candidates verified per timed search (default: the whole space)")
+    ap.add_argument("--limit", type=int, default=10000,
+                    help="candidates verified per timed search (default 10000; 0: the whole space)")
     ap.add_argument("--batch", type=int, default=None, help="candidates per task")
     ap.add_argument("--optima", default="a,b", help="which optima (a, b or a,b)")
     ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "optima.sqlite"),
@@ -200,7 +226,8 @@ def main(argv=None) -> int:
                     help="the cluster size the cost of an unfinished optimum is given for")
     args = ap.parse_args(argv)
     if args.small:
-        args.speed_space = "crash-small" if args.speed_space == "crash" else args.speed_space
+        args.speed_space = "byzantine-small" if args.speed_space == "byzantine-sound" \
+            else args.speed_space
         args.rate_space = "byzantine-small" if args.rate_space == "byzantine-sound" \
             else args.rate_space
         args.repeat = 1

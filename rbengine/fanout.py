@@ -57,9 +57,12 @@ class Fanout:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise FanoutError(f"Dask distributed is not installed ({exc})") from None
-        # Dask logs every worker start/stop at INFO and a killed worker at WARNING:
-        # the command's own progress line is what a user reads.
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        # Dask logs every worker start/stop at INFO, a killed worker at WARNING and
+        # a lost scheduler at ERROR, with tracebacks: the command's own progress
+        # line and its one-line error are what a user reads.
+        for name in ["distributed"] + [n for n in logging.root.manager.loggerDict
+                                       if n.startswith("distributed.")]:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout=f"{self.timeout}s")

@@ -302,8 +302,10 @@ class Search:
             lv = self.levels[r]
             if lv.done:
                 continue
-            for s in self.space.level(r):
-                if self._stop or self.finished():
+            if self.finished():
+                return
+            for i, s in enumerate(self.space.level(r)):
+                if self._stop or (i & 63 == 63 and self.finished()):
                     return
                 cand = self.space.candidate(s)
                 h = cand.content_hash()
@@ -327,12 +329,14 @@ class Search:
         config_text = json.dumps(self.config.to_dict(), sort_keys=True)
         pack = self.space._pack
         batch: list = []
+        want = size()
         for item in todo:
             batch.append(item)
-            if len(batch) >= size():
+            if len(batch) >= want:
                 meta.append(batch)
                 yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
                 batch = []
+                want = size()
         if batch:
             meta.append(batch)
             yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
@@ -356,13 +360,18 @@ class Search:
         verified0 = self.verified
         last = [0.0]
 
+        workers = max(1, getattr(fan, "workers", 1) or 1)
+
         def size() -> int:
+            """About a second of work, and never so much that a few tasks
+            hold what is left of the space while the other workers wait."""
             if batch:
                 return batch
             secs, k = per_candidate
+            left = max(1, (len(self.space) - self.verified) // (4 * workers))
             if k == 0:
-                return 4
-            return max(1, min(2000, int(1.0 / max(secs / k, 1e-5))))
+                return min(4, left)
+            return max(1, min(2000, left, int(1.0 / max(secs / k, 1e-5))))
 
         def tell(force: bool = False) -> None:
             now = time.perf_counter()
@@ -466,8 +475,9 @@ def _fault(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if name == "KilledWorker":
         return f"a batch killed its workers {text and '(' + text[:120] + ')'}".strip()
-    if name in ("CommClosedError", "CancelledError", "TimeoutError", "OSError"):
-        return f"lost the Dask cluster ({name}{': ' + text[:120] if text else ''})"
+    if "Cancelled" in name or name in ("CommClosedError", "StreamClosedError", "TimeoutError",
+                                       "OSError", "ConnectionError"):
+        return f"lost the Dask cluster ({name})"
     if isinstance(exc, FanoutError):
         return text
     return f"{name}: {text[:200]}" if text else name

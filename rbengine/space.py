@@ -22,7 +22,6 @@ import hashlib
 import json
 from dataclasses import replace
 
-from . import metrics
 from . import reward as rw
 from .candidate import Candidate
 from .config import RunConfig
@@ -64,6 +63,7 @@ class Space:
         self.index = {a: i for i, a in enumerate(self.actions)}
         self._wide = len(self.actions) > 255
         self._levels: dict[float, list[bytes]] = {}
+        self._props = [_props(a, self.config.n_value, self.config.f_value) for a in self.actions]
         self._enumerate()
 
     # ---- enumeration -----------------------------------------------------
@@ -131,9 +131,33 @@ class Space:
 
     def rank(self, state: State, reward: float) -> tuple:
         """The candidate's place in the cost order (smaller is cheaper)."""
-        cfg = self.config
-        cost = metrics.cost(self.candidate(state), cfg.n_value, cfg.f_value)
-        return (-reward, *cost, state.key)
+        return (-reward, *self.cost(state), state.key)
+
+    def cost(self, state: State) -> tuple[int, int, int]:
+        """rbengine.metrics.cost at the configuration's N and F, from the action
+        indices (the level sorts are most of the work of the process that
+        drives a search; tests check it equals metrics.cost on whole spaces)."""
+        n = self.config.n_value
+        props = self._props
+        bd: dict[int, int] = {}
+        rd: dict[int, int] = {}
+        for i in state.broadcast:
+            t, dests, tok0, _ = props[i]
+            if t is not None and tok0:
+                bd[t] = bd.get(t, 0) | dests
+        need = None
+        for i in state.receive:
+            t, dests, _, deliver = props[i]
+            if t is not None:
+                rd[t] = rd.get(t, 0) | dests
+            elif deliver is not None and (need is None or deliver < need):
+                need = deliver
+        msgs = steps = 0
+        for t in set(bd) | set(rd):
+            b, r = bd.get(t, 0), rd.get(t, 0)
+            msgs += _size(b, n) + n * _size(r, n) - _size(b & r, n)
+            steps += bool((b | r) & 2)
+        return (msgs, steps, n + 1 if need is None else need)
 
     def level(self, reward: float) -> list[State]:
         """The candidates of one level, in the cost order."""
@@ -165,3 +189,23 @@ def unpack(packed: bytes, wide: bool) -> State:
         ints = list(packed)
         cut = ints.index(0xFF)
     return State(DONE, tuple(ints[:cut]), tuple(ints[cut + 1:]))
+
+
+_DESTS = {"send_all": 3, "send_neighbours": 2, "send_myself": 1}  # bit 1: me, bit 2: others
+
+
+def _props(action, n: int, f: int) -> tuple:
+    """(send type, destinations, token 0, messages to deliver) of an action, as
+    rbengine.metrics reads them."""
+    from . import threshold as thr
+    if action.is_send:
+        return (action.send_type, _DESTS[action.logic], action.threshold == thr.ZERO, None)
+    if action.logic == "deliver":
+        tok = "1" if action.threshold == thr.ZERO else action.threshold
+        return (None, 0, action.threshold == thr.ZERO, max(1, thr.value(tok, n, f)))
+    return (None, 0, True, None)
+
+
+def _size(dests: int, n: int) -> int:
+    """Destinations of a process's sends: me -> 1, others -> N - 1."""
+    return (n - 1 if dests & 2 else 0) + (dests & 1)

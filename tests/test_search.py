@@ -93,6 +93,8 @@ def test_space_is_the_learners_state_graph_in_cost_order(target, vocabulary, gh6
     expected = learner_candidates(cfg)
     got = {s.key: r for r, s in sp}
     assert got == expected and len(sp) == len(expected)
+    assert all(sp.cost(s) == metrics.cost(sp.candidate(s), cfg.n_value, cfg.f_value)
+               for _, s in sp)
     order = [sp.rank(s, r) for r, s in sp]
     assert order == sorted(order) and len(set(order)) == len(order)  # a total order
     assert list(sp.counts()) == sorted(sp.counts(), reverse=True)
@@ -158,9 +160,9 @@ def test_a_killed_worker_has_its_batch_redone(tmp_path):
             os.kill(result["pid"], signal.SIGKILL)
 
     with Store(tmp_path / "s.sqlite") as st:
-        s = Search.start(st, small("crash", backend="reference"), all_=True)
+        s = Search.start(st, small("crash"), all_=True)
         with Fanout(workers=2) as fan:
-            assert s.execute(fan, batch=10, window=4, on_batch=kill_once) == "finished"
+            assert s.execute(fan, batch=4, window=6, on_batch=kill_once) == "finished"
         assert killed and s.verified == len(s.space)
         assert histogram(s) == hist and s.certified() == cheapest
 
@@ -198,7 +200,8 @@ def test_kill_9_in_the_middle_then_resume_gives_the_same_answer(tmp_path):
     proc.wait()
     done = _rows(db)
     assert 60 <= done < 630, "the search was not killed in the middle"
-    r = cli("search", "--resume", "s1", "--workers", "0", "--db", str(db), "--json")
+    r = cli("search", "--resume", "s1", "--workers", "0", "--backend", "builtin", "--db", str(db),
+            "--json")  # verdicts do not depend on the backend
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["status"] == "finished" and rep["verified"] == 630
@@ -347,3 +350,61 @@ def test_sizes_certified_against_brute_force_reusing_the_smaller_sizes_verdicts(
         assert s.certified() == cheapest
         assert new_keys and oracle_key("crash", 3, None, "full") not in new_keys
         assert report(st, s.id)["sizes"] == ["3", "5"]
+
+
+def test_a_scheduler_that_dies_mid_search_is_one_line_and_the_search_resumes(tmp_path):
+    hist, cheapest = brute("crash")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__LOGGING__DISTRIBUTED="error")
+    quiet = dict(cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                              "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                              **quiet)
+    db = tmp_path / "s.sqlite"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the scheduler listens: a short timeout will do
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        # the client waits that long for a lost scheduler to come back before giving up
+        proc = subprocess.Popen([sys.executable, "-m", "rbtui.cli", "search", "--target", "crash",
+                                 "--max-actions", "3", "--all", "--scheduler", address,
+                                 "--connect-timeout", "15", "--batch", "2", "--backend",
+                                 "reference", "--db", str(db), "--quiet"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 90
+        while _rows(db) < 40 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sched.kill()
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, err
+        assert err.count("\n") == 1 and "lost the Dask cluster" in err and "--resume s1" in err
+        assert 40 <= _rows(db) < 630
+    finally:
+        for p in (worker, sched):
+            p.kill()
+            p.wait(10)
+    r = cli("search", "--resume", "s1", "--workers", "0", "--backend", "builtin", "--db", str(db),
+            "--json")  # verdicts do not depend on the backend
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert [c["hash"] for c in rep["certified"]] == cheapest
+    assert {h["reward"]: (h["correct"], h["incorrect"]) for h in rep["histogram"]} == hist
+
+
+def test_the_headless_progress_line(tmp_path):
+    r = cli("search", "--target", "crash", "--max-actions", "3", "--all", "--workers", "0",
+            "--db", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 0, r.stderr
+    bars = [ln for ln in r.stderr.splitlines() if ln.startswith("search s1: ") and "|" in ln]
+    last = bars[-1]
+    assert "630/630 100.0% | level - | " in last and " cand/s | correct 39 incorrect 591" in last
+    assert "cheapest correct -7" in last
+    assert bars[0].startswith("search s1: 0/630   0.0% | level -3 |")
