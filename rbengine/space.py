@@ -209,3 +209,61 @@ def _props(action, n: int, f: int) -> tuple:
 def _size(dests: int, n: int) -> int:
     """Destinations of a process's sends: me -> 1, others -> N - 1."""
     return (n - 1 if dests & 2 else 0) + (dests & 1)
+
+
+# ---- counting the space (what the heuristics allow) ----
+from .heuristics import Heuristics as _Heuristics  # noqa: E402
+from .state import DONE as _DONE, State as _State  # noqa: E402
+
+
+def heuristics(config: RunConfig) -> "_Heuristics":
+    return _Heuristics(config.heuristics, config.vocab())
+
+
+def finals(heur: Heuristics) -> Iterator[_State]:
+    """Every final state reachable under the heuristics, each once (a state
+    is reached by every order of its actions: remembered by hash to save memory)."""
+    seen: set[int] = set()
+    todo = [_State()]
+    while todo:
+        s = todo.pop()
+        k = hash(s.key)
+        if k in seen:
+            continue
+        seen.add(k)
+        if s.phase == _DONE:
+            yield s
+            continue
+        for a in heur.filter(s).allowed:
+            todo.append(s.add(a, heur.stop))
+
+
+def count(config: RunConfig) -> int:
+    """How many candidates the configuration's heuristics allow."""
+    return sum(1 for _ in finals(heuristics(config)))
+
+
+def contains(config: RunConfig, candidate: Candidate) -> bool:
+    """Whether the heuristics allow `candidate`: some order of its actions
+    passes every filter (the order the learner would choose them in)."""
+    heur = heuristics(config)
+    index = {a: i for i, a in enumerate(heur.actions)}
+    try:
+        want_b = {index[a] for a in candidate.broadcast if not a.is_stop}
+        want_r = {index[a] for a in candidate.receive if not a.is_stop}
+    except KeyError:
+        return False  # an action outside the vocabulary
+    todo, seen = [_State()], set()
+    while todo:
+        s = todo.pop()
+        if s.key in seen:
+            continue
+        seen.add(s.key)
+        if s.phase == _DONE:
+            return True
+        want = want_b if s.phase == 0 else want_r
+        have = set(s.current())
+        for a in heur.filter(s).allowed:
+            if a in want and a not in have or (a == heur.stop and want <= have):
+                todo.append(s.add(a, heur.stop))
+    return False

@@ -50,7 +50,7 @@ def test_a_cell_agrees_with_a_plain_verification():
 def test_a_cell_times_out_as_a_status():
     bracha = Candidate.load(ROOT / "examples" / "bracha.txt")
     cell = matrix.compute_cell(matrix.Job(bracha.to_json(), "byzantine", None, 7, 2, "full",
-                                          "builtin", 0.3))
+                                          "reference", 0.3))
     assert cell.status == matrix.TIMEOUT and cell.seconds < 5 and cell.message
 
 

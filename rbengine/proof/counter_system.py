@@ -25,7 +25,7 @@ from ..action import DELIVER, Action
 from ..candidate import Candidate
 from ..errors import RbError
 
-#: What the method can prove; "agreement" (RB-Agreement of SEMANTICS.md §5)
+#: What the method can prove; "agreement" (RB-Agreement of docs/semantics.md §5)
 #: also needs totality, which it cannot, so it is never reported proved.
 PROPERTIES = ("integrity", "consistency", "agreement")
 MODES = ("byzantine", "crash")
