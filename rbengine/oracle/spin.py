@@ -146,9 +146,12 @@ def _jinja():
                               keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
-def _render(mode: str, variant: str, n: int, f: int, t: int, **baked) -> str:
+def _render(mode: str, variant: str, n: int, f: int, t: int, padded: bool = True,
+            **baked) -> str:
+    """padded: steps padded for pan -i (docs/oracle.md); the verdict's search
+    does without (same states, fewer transitions)."""
     return _jinja().get_template(f"{variant}.pml.j2").render(
-        mode=mode, n=n, f=f, t=t, baked=bool(baked), **baked)
+        mode=mode, n=n, f=f, t=t, padded=padded, baked=bool(baked), **baked)
 
 
 def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) -> str:
@@ -373,7 +376,8 @@ def binary(scenario: Scenario, t: int, memory: int = DEFAULT_MEMORY,
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with _file_lock(dest.parent / f"{key}.lock"):
                     if not (dest / "pan").exists():
-                        source = _render(scenario.mode, variant, scenario.n, scenario.f, t)
+                        source = _render(scenario.mode, variant, scenario.n, scenario.f, t,
+                                         padded=shortest)
                         _compile(dest, source, OPTIMIZE[variant], spin, gcc, memory, timeout,
                                  _cflags(shortest))
             except OSError as exc:
