@@ -43,13 +43,20 @@ class Tmux:
             time.sleep(0.1)
 
 
+def open_new_store(tmux: Tmux) -> str:
+    """--db names a file that does not exist yet: the app asks before creating it."""
+    tmux.wait_for("There is no store at")
+    tmux("send-keys", "-t", "smoke", "y")
+    return tmux.wait_for("No runs yet")
+
+
 def test_rbtui_starts_switches_screens_and_quits(tmp_path):
     db = tmp_path / "store.sqlite"
     tmux = Tmux(f"rbtui-smoke-{tmp_path.name}")
     command = f"{rbtui_command()} --db {shlex.quote(str(db))}; echo EXITED $?; sleep 30"
     tmux("new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", command)
     try:
-        shot = tmux.wait_for("No runs yet")
+        shot = open_new_store(tmux)
         assert "rbtui" in shot and "New run" in shot
         tmux("send-keys", "-t", "smoke", "F3")
         tmux.wait_for("RB-Broadcast handler")
@@ -75,7 +82,7 @@ def test_quit_after_opening_the_stepper_pauses_the_run(tmp_path):
     command = f"{rbtui_command()} --db {shlex.quote(str(db))}; echo EXITED $?; sleep 30"
     tmux("new-session", "-d", "-s", "smoke", "-x", "120", "-y", "40", command)
     try:
-        tmux.wait_for("No runs yet")
+        open_new_store(tmux)
         tmux("send-keys", "-t", "smoke", "s")
         tmux.wait_for("Start a learning run")
         tmux("send-keys", "-t", "smoke", "Tab")  # to the N field; Enter starts the run

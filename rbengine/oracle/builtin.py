@@ -31,7 +31,9 @@ class _Guard:
     """Polled by the searches: cancellation, a time limit and a state budget
     end a search with an OracleError, never with a guessed verdict."""
 
-    def __init__(self, cancel=None, timeout: float | None = None, max_states: int = MAX_STATES):
+    def __init__(self, cancel=None, timeout: float | None = None, max_states: int = MAX_STATES,
+                 name: str = "built-in"):
+        self.name = name
         self.cancel = cancel
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.timeout = timeout
@@ -45,9 +47,9 @@ class _Guard:
         if self.cancel is not None and self.cancel():
             raise OracleError("verification cancelled")
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise OracleError(f"built-in search ran out of time ({self.timeout:g} s)")
+            raise OracleError(f"{self.name} search ran out of time ({self.timeout:g} s)")
         if states > self.max_states:
-            raise OracleError(f"built-in search exceeded {self.max_states:,} states; "
+            raise OracleError(f"{self.name} search exceeded {self.max_states:,} states; "
                               "try a smaller N or the spin backend")
 _DEST = {SEND_ALL: 0, SEND_NEIGHBOURS: 1, SEND_MYSELF: 2}
 

@@ -190,7 +190,7 @@ def violated(sc: Scenario, delivered: list) -> str | None:
 
 
 def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int = 2_000_000,
-            shortest: bool = False):
+            shortest: bool = False, guard=None):
     """Unreduced exhaustive search. Returns (property or None, states, steps).
 
     Finds the highest-priority property violated in any reachable quiescent
@@ -199,16 +199,20 @@ def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int 
     (uniform-cost), so the counterexample has the fewest steps of all
     counterexamples for that property; the same states are reached, so the
     verdict is the same.
+    guard: called with the number of states so far, once per expanded state;
+    it may raise to abandon the search (cancellation, a time limit).
     """
     model = Model(cand, sc, types)
     init, init_steps = model.initial()
     if shortest:
-        return _explore_shortest(model, sc, init, init_steps, limit)
+        return _explore_shortest(model, sc, init, init_steps, limit, guard)
     parent: dict = {init: None}
     stack = [init]
     best: tuple[int, State] | None = None
     while stack:
         s = stack.pop()
+        if guard is not None:
+            guard(len(parent))
         if model.quiescent(s):
             prop = model.violation(s)
             if prop is not None:
@@ -235,7 +239,8 @@ def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int 
     return PROPERTIES[best[0]], len(parent), cx
 
 
-def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list, limit: int):
+def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list, limit: int,
+                      guard=None):
     import heapq
     parent: dict = {init: None}
     dist = {init: 0}
@@ -246,6 +251,8 @@ def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list,
         d, _, s = heapq.heappop(heap)
         if d > dist[s]:
             continue
+        if guard is not None:
+            guard(len(dist))
         if model.quiescent(s):
             prop = model.violation(s)
             if prop is not None:
