@@ -39,9 +39,10 @@ def identity(config: RunConfig) -> dict:
     """What decides a space and its verdicts, as JSON values: the scenarios
     checked (the verdict cache's key), the vocabulary, the heuristics but GH9
     and the rewards. Two configurations with the same identity have the same
-    candidates, the same order and the same verdicts."""
+    candidates, the same order and the same verdicts. Maxima left to the
+    vocabulary count as the vocabulary's values, as a run records them."""
     from .search import make_cache
-    heur = config.heuristics.to_dict()
+    heur = config.heuristics.resolved(config.vocab()).to_dict()
     heur.pop("GH9", None)
     return {"verification": make_cache(config).key, "vocabulary": config.vocab().to_json(),
             "heuristics": heur, "rewards": config.rewards.to_dict()}
