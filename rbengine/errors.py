@@ -16,5 +16,10 @@ class OracleError(RbError):
     """
 
 
+class StateLimitError(OracleError):
+    """A search reached its state budget: no verdict, and the caller may try a
+    smaller size or another backend (tests skip such cases)."""
+
+
 class StoreError(RbError):
     """A store that cannot be used safely (newer schema, corrupt file)."""

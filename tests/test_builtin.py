@@ -5,6 +5,9 @@ import random
 
 import pytest
 
+from rbengine.errors import StateLimitError
+
+from rbengine.candidate import Candidate
 from rbengine.oracle import builtin, reference, verify
 from rbengine.oracle.semantics import replay
 from rbengine.sampling import corpus, random_candidate, reference as ref_candidate
@@ -46,7 +49,7 @@ def _agree(cands, mode, n, f, attacker, limit):
         for sc in scenarios(mode, n, f, attacker):
             try:
                 want, _, _ = reference.check(c, sc, limit=limit)
-            except OverflowError:
+            except StateLimitError:
                 continue
             got, _, cx = builtin.check(c, sc)
             assert got == want, f"{sc.label()}: {c.notation()!r} reference={want} builtin={got}"
@@ -103,3 +106,16 @@ def test_cancel_timeout_and_state_budget_end_a_search_with_an_error():
         verify(c, only="byzantine", n=7, f=2, attacker="full", backend="builtin", max_states=300)
     with pytest.raises(OracleError, match="time"):
         verify(c, only="byzantine", n=7, f=2, attacker="full", backend="builtin", timeout=0.0)
+
+
+def test_the_reference_backend_ends_with_oracle_errors_never_overflow():
+    from pathlib import Path
+    from rbengine.errors import OracleError
+    bracha = Candidate.load(Path(__file__).resolve().parents[1] / "examples" / "bracha.txt")
+    sc = scenarios("byzantine", 4, 1, "full")[0]
+    with pytest.raises(StateLimitError, match="exceeded 100 states"):
+        reference.check(bracha, sc, limit=100)
+    with pytest.raises(OracleError, match="cancelled"):
+        reference.check(bracha, sc, cancel=lambda: True)
+    with pytest.raises(OracleError, match="ran out of time"):
+        reference.check(bracha, scenarios("none", 7)[0], timeout=0.05)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from rbengine.errors import StateLimitError
+
 from rbengine.candidate import Candidate
 from rbengine.errors import OracleError
 from rbengine.oracle import reference, spin, verify
@@ -87,7 +89,7 @@ def test_agrees_with_unreduced_search(mode, n, f, attacker, count, limit):
         for sc in scenarios(mode, n, f, attacker):
             try:
                 want, _, _ = reference.check(c, sc, limit=limit)
-            except OverflowError:
+            except StateLimitError:
                 continue
             got, states, cx = spin.check(c, sc)
             assert got == want, f"{sc.label()}: {c.notation()!r} reference={want} spin={got}"
@@ -310,7 +312,7 @@ def _shortest(cand, sc, prop, limit):
             if d + len(st) < best.get(ns, 1 << 30):
                 best[ns] = d + len(st)
                 if len(best) > limit:
-                    raise OverflowError
+                    raise StateLimitError(f"more than {limit} states")
                 heapq.heappush(heap, (d + len(st), next(tie), ns))
     raise AssertionError(f"no {prop} violation reachable")
 
@@ -336,7 +338,7 @@ def test_counterexample_is_a_shortest_one(mode, n, f, attacker, count, limit):
                 if want is None:
                     continue
                 least = _shortest(c, sc, want, limit)
-            except OverflowError:
+            except StateLimitError:
                 continue
             got, _, cx = spin.check(c, sc)
             assert got == want

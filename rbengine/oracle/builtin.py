@@ -18,7 +18,7 @@ import time
 
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
 from ..candidate import Candidate
-from ..errors import OracleError
+from ..errors import OracleError, StateLimitError
 from ..scenario import Scenario
 from .. import threshold as thr
 from .semantics import PROPERTIES, concretize, violated
@@ -49,7 +49,7 @@ class _Guard:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OracleError(f"{self.name} search ran out of time ({self.timeout:g} s)")
         if states > self.max_states:
-            raise OracleError(f"{self.name} search exceeded {self.max_states:,} states; "
+            raise StateLimitError(f"{self.name} search exceeded {self.max_states:,} states; "
                               "try a smaller N or the spin backend")
 _DEST = {SEND_ALL: 0, SEND_NEIGHBOURS: 1, SEND_MYSELF: 2}
 

@@ -14,13 +14,12 @@ LIMIT = 3_000_000
 def check(candidate, scenario, types=None, limit: int = LIMIT, cancel=None,
           timeout: float | None = None, **_):
     """As every backend: cancellation, a time limit and the state limit end the
-    search with an OracleError. The tests call semantics.explore directly when
-    they want the OverflowError that lets them skip a too-large case."""
+    search with an OracleError (StateLimitError for the state limit)."""
     from .builtin import _Guard
-    from ..errors import OracleError
+    from ..errors import StateLimitError
     guard = _Guard(cancel, timeout, max_states=limit, name="reference")
     try:
         return explore(candidate, scenario, types=types, limit=limit, guard=guard)
     except OverflowError as exc:
-        raise OracleError(f"reference search exceeded {limit:,} states; "
-                          "try a smaller N or the built-in backend") from exc
+        raise StateLimitError(f"reference search exceeded {limit:,} states; "
+                              "try a smaller N or the built-in backend") from exc
