@@ -51,6 +51,8 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
         "result": _candidate(store, row["result_hash"], cfg, cache),
     }
     out["optimum"] = _optimum(store, cfg, out["result"])
+    from .run_checks import current
+    out["checks"] = current(store, row["id"], out)  # recorded at the run's end, if any
     if full:
         out["config"] = cfg.to_dict()
         ck = store.load_checkpoint(row["id"]) or {}

@@ -28,8 +28,9 @@ from .errors import StoreError
 #: 2 added the searches (rbengine.search): a version-1 store gains their
 #: tables, empty, the first time it is opened for writing.
 #: 3 added runs.request: a pause or stop asked of the process running the run.
+#: 4 added run_checks: the report's extra checks of a finished run (rbengine.run_checks).
 #: Opened read-only, an older store is read as it is.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Columns added to a table after its creation, by table: an older store gains
 #: them (empty) the first time it is opened for writing.
 ADDED_COLUMNS = {"runs": {"request": str}}
@@ -217,6 +218,8 @@ class Store:
             db["search_verdicts"].create({
                 "search_id": int, "candidate_hash": str, "reward": float, "correct": int},
                 pk=("search_id", "candidate_hash"), if_not_exists=True)
+            db["run_checks"].create({"run_id": int, "candidate_hash": str, "checks": str,
+                                     "created": str}, pk="run_id", if_not_exists=True)
             for table, columns in ADDED_COLUMNS.items():
                 have = db[table].columns_dict
                 for name, kind in columns.items():
@@ -499,5 +502,19 @@ class Store:
         with self._write():
             for table, col in (("episodes", "run_id"), ("qtable", "run_id"),
                                ("dead_states", "run_id"), ("checkpoints", "run_id"),
-                               ("runs", "id")):
+                               ("run_checks", "run_id"), ("runs", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
+
+    # ---- a finished run's report checks (rbengine.run_checks) --------------
+    def put_run_checks(self, run_id: int, candidate_hash: str | None, checks: dict) -> None:
+        with self._write():
+            self.db.execute("INSERT OR REPLACE INTO run_checks (run_id, candidate_hash, checks, "
+                            "created) VALUES (?, ?, ?, ?)",
+                            (run_id, candidate_hash, _dumps(checks), _now()))
+
+    def run_checks(self, run_id: int) -> dict | None:
+        """The checks recorded for `run_id` (None: none, or a store older than them)."""
+        if not self._has("run_checks"):
+            return None
+        rows = self._q("SELECT checks FROM run_checks WHERE run_id = ?", (run_id,))
+        return json.loads(rows[0]["checks"]) if rows else None

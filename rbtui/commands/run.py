@@ -1,9 +1,10 @@
 """``rbtui run``: a headless learning run, with a progress bar on stderr.
 
 Ctrl-C (or SIGTERM) pauses after the episode in flight, checkpoints and prints
-how to resume; a second Ctrl-C aborts (the last checkpoint stays). Exit status
-0 when the run found a correct candidate, 1 when it did not, 2 on an error,
-130 when paused.
+how to resume; a second Ctrl-C aborts (the last checkpoint stays). A finished
+run's report adds the checks of rbengine.run_checks (--no-report-checks skips
+them). Exit status 0 when the run found a correct candidate, 1 when it did
+not, 2 on an error or when two backends disagree, 130 when paused.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from rbengine import oracle
 from rbengine.config import HEURISTICS, ConfigError, RunConfig
 from rbengine.notation import pseudo
 from rbengine.report import optimum_text, run_report
-from rbengine.run import PAUSED, Progress, Run
+from rbengine import run_checks
+from rbengine.run import FINISHED, PAUSED, Progress, Run
 from rbengine.scenario import ATTACKERS, MODES
 from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 from rbengine import metrics
 
 from ._common import positive_int
+from ._checks import add_checks_argument, report_disagreements
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -66,6 +69,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--off", action="append", default=[], metavar="GHk",
                    help="switch a heuristic off (repeatable), e.g. --off GH9")
     p.add_argument("--name", default=None, help="a name for the run")
+    add_checks_argument(p)
     p.add_argument("--json", action="store_true", help="print the run as one JSON object at the end")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(handler=main)
@@ -216,10 +220,24 @@ def main(args: argparse.Namespace) -> int:
             print(f"rbtui: run {run.id} paused after {run.learner.episodes_done}/{run.planned} "
                   f"episodes; resume with: {_resume_hint(run.id, db)}", file=sys.stderr)
         report = run_report(store, run.id)
+        if status == FINISHED and not args.no_report_checks:
+            if not args.quiet:
+                printer.note(f"run {run.id}: checking its answer at more sizes"
+                             + (" and with Spin" if run.learner.config.backend != "spin"
+                                and run_checks.spin_installed() else "") + "...")
+            checks = run_checks.compute(store, run.id)
+            if checks is not None:
+                run_checks.record(store, run.id, checks)
+            report["checks"] = checks
         if args.json:
             print(json.dumps(report, indent=2))
         else:
             print_summary(report, run)
+            if report.get("checks"):
+                print()
+                print(run_checks.text(report["checks"]))
+        if report_disagreements(report.get("checks")):
+            return 2
         if status == PAUSED:
             return 130
         return 0 if report["result"] is not None else 1

@@ -1,4 +1,7 @@
-"""``rbtui show RUN``: a run's configuration, counts and candidates."""
+"""``rbtui show RUN``: a run's configuration, counts and candidates, and the
+report checks of a finished run (recorded at its end, else computed now).
+
+Exit status 0, 2 on an error or when two backends disagree."""
 
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from rbengine.errors import StoreError
 from rbengine.report import optimum_text, run_report
 from rbengine.search import report as search_report
 from rbengine.store import Store
+from rbengine import run_checks
+
+from ._checks import add_checks_argument, report_disagreements
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -22,6 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "or a search (sK): its histogram and certified cheapest candidates.")
     p.add_argument("run", metavar="RUN", help="run id or name, or search id (s1) or name")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_checks_argument(p)
     p.set_defaults(handler=run)
     return p
 
@@ -42,9 +49,14 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(search, indent=2) if args.json else summary(search))
             return 0
         r = run_report(store, args.run, full=True)
+        if r["checks"] is None and r["status"] == "finished" and not args.no_report_checks:
+            # not recorded (skipped at the run's end, or an older store): computed
+            # now, not written (showing leaves the store untouched)
+            r["checks"] = run_checks.compute(store, r["id"])
+    bad = report_disagreements(r["checks"])
     if args.json:
         print(json.dumps(r, indent=2))
-        return 0
+        return 2 if bad else 0
     cfg = r["config"]
     h = cfg["heuristics"]
     off = [k for k, v in h.items() if not v["on"]]
@@ -80,8 +92,10 @@ def run(args: argparse.Namespace) -> int:
     if r["best"] and (r["result"] is None or r["best"]["hash"] != r["result"]["hash"]):
         lines.append("")
         lines += _section("most efficient correct candidate seen", r["best"], r["n"], r["f"])
+    if r["checks"]:
+        lines += ["", run_checks.text(r["checks"])]
     print("\n".join(lines))
-    return 0
+    return 2 if bad else 0
 
 
 def _search(store: Store, ident: str) -> dict | None:
