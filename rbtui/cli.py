@@ -21,6 +21,7 @@ from rbengine.errors import RbError
 COMMANDS: tuple[str, ...] = (
     "verify",
     "matrix",
+    "prove",
     "promela",
     "trail",
     "show_candidate",

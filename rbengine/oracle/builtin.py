@@ -587,10 +587,14 @@ class _Counter:
             out[self.procs[pos]] = None if dl < 0 else dl
         return out
 
-    def search(self, guard=lambda states: None):
+    def search(self, guard=lambda states: None, goal=None):
         """Uniform-cost search over normalized states: the first violating
         quiescent state taken from the queue for a property is the one with
-        the fewest concrete steps (docs/oracle.md, "Shortest")."""
+        the fewest concrete steps (docs/oracle.md, "Shortest").
+
+        goal(scenario, delivered): only quiescent states it accepts count as
+        violations (rbengine.proof looks for one kind of violation, e.g. two
+        values delivered, which a higher-priority property would otherwise hide)."""
         import heapq
         init = self.initial()
         self.normalize(init)
@@ -608,7 +612,8 @@ class _Counter:
             guard(len(dist))
             procs = list(key)
             if not self.choices(procs, correct_only=True):  # quiescent
-                prop = violated(sc, self.delivered(procs))
+                dl = self.delivered(procs)
+                prop = violated(sc, dl) if goal is None or goal(sc, dl) else None
                 if prop is not None:
                     rank = PROPERTIES.index(prop)
                     if found[rank] is None:
@@ -661,12 +666,17 @@ class _Counter:
 
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
-          cancel=None, timeout: float | None = None, max_states: int = MAX_STATES, **_):
+          cancel=None, timeout: float | None = None, max_states: int = MAX_STATES,
+          goal=None, **_):
+    """goal: see _Counter.search (crash and byzantine only)."""
     if scenario.mode == "none":
+        if goal is not None:
+            raise OracleError("a goal applies to the crash and byzantine modes only")
         engine = _NoFailure(candidate, scenario, types)
+        prop, states, moves = engine.search(_Guard(cancel, timeout, max_states))
     else:
         engine = _Counter(candidate, scenario, types)
-    prop, states, moves = engine.search(_Guard(cancel, timeout, max_states))
+        prop, states, moves = engine.search(_Guard(cancel, timeout, max_states), goal=goal)
     if prop is None:
         return None, states, None
     cx = concretize(candidate, scenario, moves, prop, types)

@@ -1,6 +1,6 @@
 """Proofs for every size: a parameterized counter abstraction of a candidate,
 checked with an SMT solver for all N, F (and f faulty) under the resilience
-condition at once (docs/oracle.md, "Proofs for all N").
+condition at once (docs/oracle.md, "What `rbtui prove` proves").
 
 Only safety properties are in reach: RB-Integrity and the consistency half of
 RB-Agreement (no two correct processes deliver different values). Validity and

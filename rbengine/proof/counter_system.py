@@ -7,13 +7,15 @@ of type t correct processes have sent <t, v>, and at most f Byzantine
 processes add to any count. An action i may fire with v once its guard holds
 on those over-estimates; each correct process fires i at most once (so
 x[i][m] + x[i][m'] <= the number of correct processes). Every concrete
-execution maps onto an abstract one (docs/oracle.md, "Proofs for all N").
+execution maps onto an abstract one (docs/oracle.md, "What `rbtui prove`
+proves", has the argument).
 
-Guards only grow with x, so along any abstract run the set of true guards
-changes at most G times (G = distinct guards); between two changes every
-enabled increment stays enabled and increments commute, so the whole segment
-is one accelerated step. G + 1 accelerated steps therefore reach every
-reachable abstract state: a bounded check of that depth is complete.
+Guards only grow with x, and each of the G distinct guards is read for two
+values, so along any run (concrete or abstract) the set of true (guard, value)
+pairs changes at most 2G times. Every increment between two changes had its
+guard true at the segment's first state, so the whole segment is one
+accelerated step: 2G + 1 steps reach every reachable abstract state, and a
+bounded check of that depth is complete.
 """
 
 from __future__ import annotations
