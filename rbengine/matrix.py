@@ -112,9 +112,10 @@ class Job:
     types: int | None = None
 
 
-def compute_cell(job: Job) -> Cell:
+def compute_cell(job: Job, cancel=None) -> Cell:
     """Verify one (N, F): runs on a worker; a timeout or a failing tool is a
-    cell status, not an exception, so the other cells go on."""
+    cell status, not an exception, so the other cells go on. cancel(): True
+    abandons the cell (the caller then ignores what is returned)."""
     from . import oracle
     cand = Candidate.from_json(job.candidate)
     mode = mode_of(job.target, job.only)
@@ -122,7 +123,8 @@ def compute_cell(job: Job) -> Cell:
     deadline = None if job.timeout is None else time.monotonic() + job.timeout
 
     def late() -> bool:
-        return deadline is not None and time.monotonic() > deadline
+        return (deadline is not None and time.monotonic() > deadline) or \
+            (cancel is not None and cancel())
 
     options = {} if job.timeout is None else {"timeout": job.timeout}
     t0 = time.perf_counter()

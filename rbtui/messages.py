@@ -100,3 +100,19 @@ class StepperFailed(Message):
         super().__init__()
         self.token = token
         self.error = error
+
+
+class MatrixCell(Message):
+    """One cell of a matrix view computed (rbengine.matrix.Cell)."""
+
+    def __init__(self, token: int, cell: Any) -> None:
+        super().__init__()
+        self.token, self.cell = token, cell
+
+
+class MatrixEnded(Message):
+    """A matrix view's worker stopped: finished, cancelled, or failed (error)."""
+
+    def __init__(self, token: int, cancelled: bool = False, error: str | None = None) -> None:
+        super().__init__()
+        self.token, self.cancelled, self.error = token, cancelled, error

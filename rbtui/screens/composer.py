@@ -22,6 +22,7 @@ from rbengine.errors import CandidateError, RbError
 from rbengine.notation import format_action, format_candidate, pseudo
 from rbengine.oracle import verify
 from rbengine.scenario import ATTACKERS, MODES, PAPER_N, default_f
+from rbengine.size import MAX_N
 
 from ..messages import VerificationDone, VerificationFailed
 from ..present import scenario_label
@@ -31,9 +32,11 @@ MAX_TYPES = 4
 HANDLER_TABLES = {"broadcast": "#broadcast-actions", "receive": "#receive-actions"}
 
 
-def verify_params(scope: str, mode: str, n_text: str, attacker: str, backend: str) -> dict:
-    """Keyword arguments of rbengine.oracle.verify for the form's values."""
-    n_text = n_text.strip()
+def verify_params(scope: str, mode: str, n_text: str, attacker: str, backend: str,
+                  f_text: str = "") -> dict:
+    """Keyword arguments of rbengine.oracle.verify for the form's values (an
+    empty F: each mode's largest F for N)."""
+    n_text, f_text = n_text.strip(), f_text.strip()
     if n_text:
         try:
             n = int(n_text)
@@ -42,6 +45,14 @@ def verify_params(scope: str, mode: str, n_text: str, attacker: str, backend: st
     else:
         n = PAPER_N[mode]
     params = {"n": n, "attacker": attacker, "backend": backend}
+    if f_text:
+        try:
+            f = int(f_text)
+        except ValueError:
+            raise RbError(f"F must be a whole number, got {f_text!r}") from None
+        if not 0 <= f < n:
+            raise RbError(f"F={f} is out of range for N={n} (0..{n - 1})")
+        params["f"] = f
     if scope == "single":
         params["only"] = mode
         params["target"] = None
@@ -53,7 +64,8 @@ def verify_params(scope: str, mode: str, n_text: str, attacker: str, backend: st
 def describe_params(p: dict) -> str:
     what = f"only {p['only']}" if p.get("only") else f"target {p['target']}"
     att = f" ({p['attacker']})" if (p.get("only") or p.get("target")) == "byzantine" else ""
-    return f"{what}{att}, N={p['n']}, {p['backend']}"
+    f = f" F={p['f']}" if p.get("f") is not None else ""
+    return f"{what}{att}, N={p['n']}{f}, {p['backend']}"
 
 
 class ComposerScreen(Screen):
@@ -66,6 +78,7 @@ class ComposerScreen(Screen):
         Binding("ctrl+n", "new", "New", id="new", show=False),
         Binding("delete", "remove_action", "Remove action", id="remove-action", show=False),
         Binding("ctrl+g", "show_verdict", "Verdict", id="show-verdict"),
+        Binding("ctrl+t", "matrix", "Matrix", id="matrix"),
     ]
 
     def __init__(self) -> None:
@@ -121,6 +134,8 @@ class ComposerScreen(Screen):
                 with Horizontal(classes="form-row"):
                     yield Label("N", classes="form-label")
                     yield Input(placeholder="paper", id="verify-n", type="integer", compact=True)
+                    yield Label("F", classes="form-label")
+                    yield Input(placeholder="max", id="verify-f", type="integer", compact=True)
                     yield Select([(a, a) for a in ATTACKERS], value="full", allow_blank=False,
                                  compact=True, id="verify-attacker")
                     yield Select([(b, b) for b in available_backends()], value=preferred_backend(),
@@ -192,7 +207,8 @@ class ComposerScreen(Screen):
         mode = self.query_one("#verify-mode", Select).value
         try:
             n = int(self.query_one("#verify-n", Input).value or PAPER_N[mode])
-            f = default_f(mode, n)
+            f_text = self.query_one("#verify-f", Input).value.strip()
+            f = 0 if mode == "none" else int(f_text) if f_text else default_f(mode, n)
             text = metrics.text(c, n, f)
         except (RbError, ValueError) as exc:
             text = f"(metrics unavailable: {exc})"
@@ -209,6 +225,7 @@ class ComposerScreen(Screen):
 
     @on(Select.Changed, "#verify-mode")
     @on(Input.Changed, "#verify-n")
+    @on(Input.Changed, "#verify-f")
     @on(Select.Changed, "#verify-scope")
     @on(Select.Changed, "#verify-attacker")
     @on(Select.Changed, "#verify-backend")
@@ -305,7 +322,8 @@ class ComposerScreen(Screen):
                              self.query_one("#verify-mode", Select).value,
                              self.query_one("#verify-n", Input).value,
                              self.query_one("#verify-attacker", Select).value,
-                             self.query_one("#verify-backend", Select).value)
+                             self.query_one("#verify-backend", Select).value,
+                             self.query_one("#verify-f", Input).value)
 
     @property
     def verifying(self) -> bool:
@@ -443,8 +461,27 @@ class ComposerScreen(Screen):
         failed = next((i for i, c in enumerate(self.last_verdict.checks) if not c.correct), None)
         self.app.open_verdict(self.last_candidate, self.last_verdict, failed, self.last_params)
 
+    def action_matrix(self) -> None:
+        """The candidate's matrix, N from the form's N to 3 more, for the form's mode."""
+        if self._notation_invalid:
+            self.app.report_error("the compact notation does not parse: fix it first", "Matrix")
+            return
+        try:
+            p = self.form_params()
+            if p["n"] < 2 or p["n"] > MAX_N:
+                raise RbError(f"N={p['n']} is out of range for a matrix (2..{MAX_N})")
+        except RbError as exc:
+            self.app.report_error(exc, "Matrix")
+            return
+        from .matrix import SPAN, MatrixScreen
+        self.app.push_screen(MatrixScreen(
+            self.candidate(), p["target"], p.get("only"), p["attacker"], p["backend"],
+            (p["n"], min(MAX_N, p["n"] + SPAN)), title="of the Composer's candidate"))
+
     def palette_commands(self):
         yield ("Composer: verify the candidate", self.action_verify, "Run the oracle (Ctrl+R)")
+        yield ("Composer: matrix of the candidate", self.action_matrix,
+               "Verdicts at every (N, F) from the form's N (Ctrl+T)")
         yield ("Composer: load a candidate file", self.action_load, "JSON or compact notation")
         yield ("Composer: save the candidate as JSON", self.action_save, "")
         yield ("Composer: new empty candidate", self.action_new, "")

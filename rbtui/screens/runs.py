@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 from rbengine import metrics
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
+from rbengine.size import MAX_N
 
 from ..runs import STATUS_STYLE, is_elsewhere
 from .dialogs import ConfirmScreen
@@ -59,6 +60,7 @@ class RunsScreen(Screen):
         Binding("d", "delete_run", "Delete", id="delete-run"),
         Binding("t", "step_run", "Step", id="step-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best", show=False),
+        Binding("m", "matrix_best", "Matrix", id="matrix-best", show=False),
         Binding("c", "searches", "Searches", id="searches", show=False),
     ]
 
@@ -296,6 +298,25 @@ class RunsScreen(Screen):
             self.notify("This run has no correct candidate yet.", severity="warning")
             return
         self.app.edit_candidate(best, f"run {rid}")
+
+    def action_matrix_best(self) -> None:
+        """The matrix of the run's best candidate (its result, else the most
+        efficient correct one seen), at the run's settings from its smallest size."""
+        from .matrix import SPAN, MatrixScreen
+        rid = self.selected_id()
+        best = self.current_candidate()
+        if best is None:
+            self.notify("This run has no correct candidate yet.", severity="warning")
+            return
+        try:
+            cfg = RunConfig.from_dict(json.loads(self.app.store.run(rid)["config"]))
+            lo = min(s.n for s in cfg.size_list())
+        except Exception as exc:  # a config this version cannot read
+            self.app.report_error(exc, "Matrix")
+            return
+        self.app.push_screen(MatrixScreen(best, cfg.target, None, cfg.attacker, cfg.backend,
+                                          (lo, min(MAX_N, lo + SPAN)),
+                                          title=f"of run {rid}'s best candidate"))
 
     # ---- exports ----------------------------------------------------------------------
     def current_candidate(self):
