@@ -28,11 +28,15 @@ from .errors import StoreError
 #: 2 added the searches (rbengine.search): a version-1 store gains their
 #: tables, empty, the first time it is opened for writing.
 #: 3 added runs.request: a pause or stop asked of the process running the run.
+#: 4 added runs.problem (empty: reliable-broadcast) and learner_state, the
+#: binary checkpoint of a learner that is not a Q-table of rows (a network).
 #: Opened read-only, an older store is read as it is.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Columns added to a table after its creation, by table: an older store gains
 #: them (empty) the first time it is opened for writing.
-ADDED_COLUMNS = {"runs": {"request": str}}
+ADDED_COLUMNS = {"runs": {"request": str, "problem": str}}
+#: The problem of a run whose `problem` is empty (every run before schema 4).
+DEFAULT_PROBLEM = "reliable-broadcast"
 REQUESTS = ("pause", "stop")
 APPLICATION = "rbtui-store"
 _HEADER = b"SQLite format 3\x00"
@@ -217,6 +221,9 @@ class Store:
             db["search_verdicts"].create({
                 "search_id": int, "candidate_hash": str, "reward": float, "correct": int},
                 pk=("search_id", "candidate_hash"), if_not_exists=True)
+            db["learner_state"].create({"run_id": int, "episode": int, "format": str,
+                                        "data": bytes, "saved": str}, pk="run_id",
+                                       if_not_exists=True)
             for table, columns in ADDED_COLUMNS.items():
                 have = db[table].columns_dict
                 for name, kind in columns.items():
@@ -251,7 +258,8 @@ class Store:
         return self.db.atomic()
 
     # ---- runs ------------------------------------------------------------
-    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None) -> int:
+    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None,
+                   problem: str = DEFAULT_PROBLEM) -> int:
         with self._write():
             cur = self.db.execute(
                 "INSERT INTO runs (name, created, updated, status, target, config, seed, "
@@ -260,7 +268,15 @@ class Store:
                 "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?, ?)",
                 (name, _now(), _now(), config["target"], _dumps(config), seed, planned,
                  os.getpid(), socket.gethostname()))
+            if problem != DEFAULT_PROBLEM:
+                self.db.execute("UPDATE runs SET problem = ? WHERE id = ?",
+                                (problem, cur.lastrowid))
             return cur.lastrowid
+
+    @staticmethod
+    def problem_of(row: dict) -> str:
+        """The problem a run row learns (a row of a store older than problems: RB)."""
+        return row.get("problem") or DEFAULT_PROBLEM
 
     def run(self, run_id: int | str) -> dict:
         try:
@@ -393,6 +409,29 @@ class Store:
             cols = ", ".join(f"{k} = ?" for k in fields)
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
 
+    def save_learner(self, run_id: int, *, episode: int, fmt: str, data: bytes,
+                     learner: dict, run_fields: dict) -> None:
+        """A learner kept as bytes (network weights, optimiser moments, generators)
+        with its JSON side (counters, history) and the run's fields, in one
+        transaction: a kill leaves the previous checkpoint or this one."""
+        conn = self.db.conn
+        with self._write():
+            conn.execute("INSERT OR REPLACE INTO learner_state (run_id, episode, format, data, "
+                         "saved) VALUES (?, ?, ?, ?, ?)",
+                         (run_id, episode, fmt, sqlite3.Binary(data), _now()))
+            conn.execute("INSERT OR REPLACE INTO checkpoints (run_id, episode, learner, saved) "
+                         "VALUES (?, ?, ?, ?)", (run_id, episode, _dumps(learner), _now()))
+            fields = dict(run_fields, updated=_now())
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+
+    def load_learner(self, run_id: int) -> tuple[str, bytes] | None:
+        """(format, bytes) of the run's last save_learner, None before any."""
+        if not self._has("learner_state"):
+            return None
+        rows = self._q("SELECT format, data FROM learner_state WHERE run_id = ?", (run_id,))
+        return (rows[0]["format"], bytes(rows[0]["data"])) if rows else None
+
     def load_checkpoint(self, run_id: int) -> dict | None:
         rows = self._q("SELECT learner FROM checkpoints WHERE run_id = ?", (run_id,))
         return json.loads(rows[0]["learner"]) if rows else None
@@ -499,5 +538,7 @@ class Store:
         with self._write():
             for table, col in (("episodes", "run_id"), ("qtable", "run_id"),
                                ("dead_states", "run_id"), ("checkpoints", "run_id"),
-                               ("runs", "id")):
+                               ("learner_state", "run_id"), ("runs", "id")):
+                if not self._has(table):
+                    continue
                 self.db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
