@@ -255,7 +255,7 @@ def test_a_store_of_schema_1_is_read_as_it_is_and_migrated_when_written(tmp_path
         assert "request" not in rows[0] and s.pending_request(rows[0]["id"]) is None
     assert digest(p) == before
     with Store(p) as s:  # opened for writing: migrated, data kept
-        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         rid = s.runs()[0]["id"]
         assert s.runs()[0]["request"] is None
         assert not s.request(rid, "pause")  # not running: nothing to ask
@@ -279,4 +279,4 @@ def test_a_store_of_schema_2_gains_the_request_column(tmp_path):
         assert s.runs()[0]["episodes_done"] == 5 and s.pending_request(1) is None
     with Store(p) as s:
         assert s.runs()[0]["request"] is None and s.runs()[0]["episodes_done"] == 5
-        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

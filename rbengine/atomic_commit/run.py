@@ -299,7 +299,8 @@ class ACRun:
                 pass
             raise
         if progress is not None:
-            progress(self.progress())
+            now = time.perf_counter()
+            progress(self.progress((L.episodes - last_eps) / max(now - last_report, 1e-9)))
         return self.status
 
     def checkpoint(self, status: str | None = None, message: str | None = None) -> None:

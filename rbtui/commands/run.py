@@ -25,12 +25,13 @@ from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 from rbengine import metrics
 
+from . import _atomic_commit_run
 from ._common import positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "run", help="learn a Reliable Broadcast algorithm (headless)",
+        "run", help="learn a Reliable Broadcast algorithm or an atomic commit protocol (headless)",
         description="Run the RB-Learner for a target failure mode and record the run in the "
                     "store: Q-learning with UCB over episodes, then the optimisation episode. "
                     "Ctrl-C pauses (resume with --resume RUN).")
@@ -68,6 +69,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="a name for the run")
     p.add_argument("--json", action="store_true", help="print the run as one JSON object at the end")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _atomic_commit_run.add_arguments(p)
     p.set_defaults(handler=main)
     return p
 
@@ -167,6 +169,9 @@ def _resume_hint(run_id: int, db: str | None) -> str:
 
 # --------------------------------------------------------------------- main --
 def main(args: argparse.Namespace) -> int:
+    status = _atomic_commit_run.dispatch(args)
+    if status is not None:
+        return status
     db = getattr(args, "db", None)
     if args.resume is not None:
         given = [f for f in ("target", "config", "seed", "n", "f", "sizes", "attacker", "vocabulary",

@@ -26,6 +26,7 @@ from rbengine.space import Space
 from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 
+from . import _atomic_commit_search
 from ._common import positive_int
 
 #: Flags that describe the space (refused on --resume when they differ).
@@ -82,6 +83,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="a name for the search")
     p.add_argument("--json", action="store_true", help="print the search as one JSON object")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _atomic_commit_search.add_arguments(p)
     p.set_defaults(handler=main)
     return p
 
@@ -222,6 +224,9 @@ def _hint(sid: int, db) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    status = _atomic_commit_search.dispatch(args)
+    if status is not None:
+        return status
     db = getattr(args, "db", None)
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     if args.count:

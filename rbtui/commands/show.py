@@ -9,7 +9,8 @@ from rbengine import metrics
 from rbengine.candidate import Candidate
 from rbengine.notation import pseudo
 from rbengine.errors import StoreError
-from rbengine.report import optimum_text, run_report
+from rbengine.problem import run_report
+from rbengine.report import optimum_text
 from rbengine.search import report as search_report
 from rbengine.store import Store
 
@@ -44,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         r = run_report(store, args.run, full=True)
     if args.json:
         print(json.dumps(r, indent=2))
+        return 0
+    if r["problem"] == "atomic-commit":
+        from ._atomic_commit_run import summary
+        print(summary(r))
         return 0
     cfg = r["config"]
     h = cfg["heuristics"]
