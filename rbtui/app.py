@@ -198,12 +198,23 @@ class RbtuiApp(App):
 
     def open_run(self, run_id: int) -> None:
         """The live view of a run (on the Runs screen's stack)."""
+        from .screens.ac_run import ACRunScreen, ACVerdictScreen
         self.switch_mode("runs")
-        if isinstance(self.screen, RunScreen):
+        if isinstance(self.screen, ACVerdictScreen):
+            self.pop_screen()
+        if isinstance(self.screen, (RunScreen, ACRunScreen)):
             if self.screen.run_id == run_id:
                 return
             self.pop_screen()
-        self.push_screen(RunScreen(run_id))
+        store = self.store
+        try:
+            row = store.run(run_id) if store is not None else {}
+        except RbError:
+            row = {}
+        if (row.get("problem") or "reliable-broadcast") == "atomic-commit":
+            self.push_screen(ACRunScreen(run_id))
+        else:
+            self.push_screen(RunScreen(run_id))
 
     def open_stepper(self, run_id: int | None) -> None:
         self.switch_mode("stepper")

@@ -46,6 +46,8 @@ class RunConfigError(RbError):
 class ACRunConfig:
     """What an atomic commit run is, stored with it (runs.config)."""
 
+    problem = PROBLEM  # not a field: the registry entry that starts it
+
     n: int = 3
     rounds: int = 2
     k: int = 1  # unnamed states
@@ -200,8 +202,10 @@ class ACRun:
                          message=None, request=None)
         return cls(store, rid, cfg, learner, side)
 
-    def stop(self) -> None:
-        """Pause after the episode in flight (signal and thread safe)."""
+    def stop(self, finish: bool = False) -> None:
+        """Pause at the next verification (at most check_every episodes on, where
+        a checkpoint is exact; signal and thread safe). There is no optimisation
+        episode to finish with: `finish` pauses too."""
         self._stop = True
 
     @property

@@ -22,7 +22,11 @@ from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
 #: "correct candidates": distinct candidates (episodes are counted in the live view)
-COLUMNS = ("id", "target", "episodes", "status", "correct candidates", "best cost", "last activity")
+COLUMNS = ("id", "problem", "target", "episodes", "status", "correct candidates", "best cost", "last activity")
+
+
+def is_atomic_commit(row: dict) -> bool:
+    return (row.get("problem") or "reliable-broadcast") == "atomic-commit"
 
 
 def run_target(row: dict) -> str:
@@ -30,6 +34,9 @@ def run_target(row: dict) -> str:
         cfg = json.loads(row["config"])
     except (TypeError, ValueError):
         return row.get("target") or "?"
+    if is_atomic_commit(row):
+        return (f"N={cfg.get('n')} R={cfg.get('rounds')} K={cfg.get('k')} "
+                f"{cfg.get('properties')} {cfg.get('learner')}")
     n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
     att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
     if cfg.get("sizes"):
@@ -128,7 +135,17 @@ class RunsScreen(Screen):
         self._dirty = False
         self._show_detail()
 
+    def _ac_progress(self, row: dict) -> tuple[int, str]:
+        """(distinct correct machines, first correct) of an atomic commit run."""
+        store = self.app.store
+        side = (store.load_checkpoint(row["id"]) if store else None) or {}
+        correct = sum(1 for ok in side.get("distinct", {}).values() if ok)
+        fc = side.get("first_correct")
+        return correct, ("-" if fc is None else f"first correct: episode {fc['episode']}")
+
     def _cells(self, row: dict) -> list[str]:
+        if is_atomic_commit(row):
+            return self._ac_cells(row)
         h = self.app.runs.handle_for(row["id"])
         done, correct = row["episodes_done"], row["distinct_correct"]
         cost = cost_text(self._best_cost(row))
@@ -140,8 +157,22 @@ class RunsScreen(Screen):
         style = STATUS_STYLE.get(status)
         if is_elsewhere(status):
             status += f" (pid {row.get('pid')})"
-        return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
+        return [str(row["id"]), "reliable-broadcast", run_target(row),
+                f"{done}/{row['episodes_planned']}",
                 f"[{style}]{status}[/]" if style else status, str(correct), cost,
+                (row.get("updated") or "").replace("T", " ")]
+
+    def _ac_cells(self, row: dict) -> list[str]:
+        h = self.app.runs.handle_for(row["id"])
+        done = row["episodes_done"]
+        correct, first = self._ac_progress(row)
+        if h is not None and h.progress is not None and self.app.runs.is_active(row["id"]):
+            done = h.progress.episode
+        status = self.app.runs.status_of(row)
+        style = STATUS_STYLE.get(status)
+        return [str(row["id"]), "atomic-commit", run_target(row),
+                f"{done}/{row['episodes_planned']}",
+                f"[{style}]{status}[/]" if style else status, str(correct), first,
                 (row.get("updated") or "").replace("T", " ")]
 
     def _follow_elsewhere(self) -> None:
@@ -179,6 +210,13 @@ class RunsScreen(Screen):
                 detail.update(f"No store is open ({self.app.db_path}); the Composer works without one.")
             else:
                 detail.update("No runs yet: press s to start one.")
+            return
+        if is_atomic_commit(row):
+            correct, first = self._ac_progress(row)
+            detail.update(f"run {rid}: atomic commit {run_target(row)}, seed {row['seed']}; "
+                          f"{correct} correct machine(s) verified; {first}"
+                          + (f"\n{row['message']}" if row.get("message") else "")
+                          + "\no opens the run: its machine as a transition table")
             return
         lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
                  f"candidates (distinct): {row['distinct_correct']} correct / "
@@ -284,6 +322,10 @@ class RunsScreen(Screen):
 
     def action_step_run(self) -> None:
         rid = self.selected_id()
+        if rid is not None and is_atomic_commit(self.rows.get(rid, {})):
+            self.notify("The Stepper steps Reliable Broadcast runs; open this run (o) to see "
+                        "its machine.", severity="warning")
+            return
         if rid is not None:
             self.app.open_stepper(rid)
 
@@ -291,6 +333,10 @@ class RunsScreen(Screen):
         rid = self.selected_id()
         row = self.rows.get(rid)
         store = self.app.store
+        if row and is_atomic_commit(row):
+            self.notify("The Composer edits Reliable Broadcast candidates; export the machine "
+                        "with rbtui export.", severity="warning")
+            return
         best = store.candidate(row.get("result_hash") or row.get("best_hash")) if (row and store) else None
         if best is None:
             self.notify("This run has no correct candidate yet.", severity="warning")
