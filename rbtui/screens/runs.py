@@ -22,7 +22,8 @@ from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
 #: "correct candidates": distinct candidates (episodes are counted in the live view)
-COLUMNS = ("id", "problem", "target", "episodes", "status", "correct candidates", "best cost", "last activity")
+COLUMNS = ("id", "target", "episodes", "status", "correct candidates", "best cost", "last activity",
+           "problem")
 
 
 def is_atomic_commit(row: dict) -> bool:
@@ -157,10 +158,9 @@ class RunsScreen(Screen):
         style = STATUS_STYLE.get(status)
         if is_elsewhere(status):
             status += f" (pid {row.get('pid')})"
-        return [str(row["id"]), "reliable-broadcast", run_target(row),
-                f"{done}/{row['episodes_planned']}",
+        return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
                 f"[{style}]{status}[/]" if style else status, str(correct), cost,
-                (row.get("updated") or "").replace("T", " ")]
+                (row.get("updated") or "").replace("T", " "), "reliable-broadcast"]
 
     def _ac_cells(self, row: dict) -> list[str]:
         h = self.app.runs.handle_for(row["id"])
@@ -170,10 +170,9 @@ class RunsScreen(Screen):
             done = h.progress.episode
         status = self.app.runs.status_of(row)
         style = STATUS_STYLE.get(status)
-        return [str(row["id"]), "atomic-commit", run_target(row),
-                f"{done}/{row['episodes_planned']}",
+        return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
                 f"[{style}]{status}[/]" if style else status, str(correct), first,
-                (row.get("updated") or "").replace("T", " ")]
+                (row.get("updated") or "").replace("T", " "), "atomic-commit"]
 
     def _follow_elsewhere(self) -> None:
         """Runs of other processes progress at their checkpoints: re-read them."""
