@@ -51,8 +51,13 @@ def make_store(tmp_path) -> tuple[Path, dict]:
 
 
 def composed(app, cls, widget: str) -> bool:
-    """`cls` is the current screen and has composed `widget`."""
-    return isinstance(app.screen, cls) and bool(app.screen.query(widget))
+    """`cls` is the current screen and has shown its data (its on_mount ran)."""
+    screen = app.screen
+    if not isinstance(screen, cls) or not screen.query(widget):
+        return False
+    if isinstance(screen, ACRunScreen):
+        return bool(screen.row)
+    return hasattr(screen.query_one(widget), "cx")
 
 
 def cell_texts(table: DataTable, key: str) -> list[str]:
