@@ -2,7 +2,8 @@
 subcommands otherwise (``rbtui --help`` lists them).
 
 Exit status: 0 success (a correct candidate), 1 an incorrect candidate,
-2 a usage error or a failure the user can act on, 130 interrupted.
+2 a usage error or a failure the user can act on, 128 + the signal's number
+when a run or a search is paused or aborted by one (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from rbengine.candidate import Candidate
@@ -30,6 +31,20 @@ def add_candidate_argument(parser: argparse.ArgumentParser) -> None:
                         help="candidate file, JSON or compact notation ('-' reads standard input)")
 
 
+def at_least(low: int):
+    """An argparse type: a whole number >= `low`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
+        return value
+    parse.__name__ = f"number >= {low}"
+    return parse
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -52,6 +67,13 @@ def add_attacker_argument(parser: argparse.ArgumentParser) -> None:
 
 
 MODE_CHOICES = MODES
+
+
+def signal_status(signum: int | None) -> int:
+    """The shell's convention for a command ended by a signal, 128 + its
+    number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (a pause from elsewhere
+    is reported as 130, as if asked by Ctrl-C)."""
+    return 128 + int(signum if signum is not None else signal.SIGINT)
 
 
 class Style:

@@ -3,7 +3,8 @@
 Ctrl-C (or SIGTERM) pauses after the episode in flight, checkpoints and prints
 how to resume; a second Ctrl-C aborts (the last checkpoint stays). Exit status
 0 when the run found a correct candidate, 1 when it did not, 2 on an error,
-130 when paused.
+128 + the signal's number when paused or aborted by one (130 for Ctrl-C, 143
+for SIGTERM).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rbengine.vocabulary import PRESETS
 from rbengine import metrics
 
 from . import _atomic_commit_run
-from ._common import positive_int
+from ._common import positive_int, signal_status
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -193,11 +194,15 @@ def main(args: argparse.Namespace) -> int:
         run = Run.resume(store, args.resume, episodes=args.episodes) if cfg is None \
             else Run.start(store, cfg, name=args.name)
 
+        signals: list[int] = []
+
         def on_signal(signum, frame):
+            signals.append(signum)
             if run.stopping:
                 raise KeyboardInterrupt
             run.stop()
-            printer.note("pausing after the current episode... (Ctrl-C again to abort)")
+            if not args.quiet:
+                printer.note("pausing after the current episode... (Ctrl-C again to abort)")
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -212,7 +217,7 @@ def main(args: argparse.Namespace) -> int:
                 print(f"rbtui: run {run.id} aborted after {run.learner.episodes_done} episodes "
                       f"(kept up to the last checkpoint); resume with: {_resume_hint(run.id, db)}",
                       file=sys.stderr)
-                return 130
+                return signal_status(signals[-1] if signals else None)
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
@@ -226,7 +231,7 @@ def main(args: argparse.Namespace) -> int:
         else:
             print_summary(report, run)
         if status == PAUSED:
-            return 130
+            return signal_status(signals[0] if signals else None)
         return 0 if report["result"] is not None else 1
     finally:
         store.close()
