@@ -8,8 +8,12 @@ import signal
 import sys
 
 from rbengine.candidate import Candidate
-from rbengine.errors import CandidateError
+from rbengine.errors import CandidateError, RbError
 from rbengine.scenario import ATTACKERS, MODES
+
+
+class UsageError(RbError):
+    """Options that do not go together (one line, exit status 2)."""
 
 
 def read_candidate(path: str) -> Candidate:

@@ -11,6 +11,8 @@ from rbengine.errors import OracleError, StoreError
 from rbengine.notation import latex, pseudo
 from rbengine.store import Store
 
+from ._common import UsageError
+
 FORMATS = ("json", "pseudo", "promela", "latex")
 WHICH = {"result": "result_hash", "best": "best_hash", "final": "final_hash"}
 
@@ -36,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.scenario is not None and args.format != "promela":
+        raise UsageError(f"--scenario chooses the scenario of --format promela; "
+                         f"--format {args.format} has none (drop --scenario)")
     with Store(getattr(args, "db", None), readonly=True) as store:
         row = store.run(args.run)
         if Store.problem_of(row) == "atomic-commit":

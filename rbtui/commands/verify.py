@@ -18,7 +18,7 @@ from rbengine.scenario import MODES, PAPER_N
 from rbengine.verdict import Check, Verdict
 
 from . import _atomic_commit
-from ._common import (Style, add_attacker_argument, add_candidate_argument,
+from ._common import (Style, at_least, add_attacker_argument, add_candidate_argument,
                       add_size_arguments, read_candidate)
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
                    help="spin (the default when Spin and gcc are installed), builtin "
                         "(the built-in checker) or reference (unreduced, slow)")
-    p.add_argument("--types", type=int, metavar="T", default=None,
+    p.add_argument("--types", type=at_least(1), metavar="T", default=None,
                    help="message types a Byzantine process may send (default: 2, or more "
                         "when the candidate uses more)")
     p.add_argument("--json", action="store_true",
