@@ -86,9 +86,16 @@ def test_verify_json_shape(files):
     proc = run_cli("verify", files["alg1"], "--only", "crash", "--backend", BACKEND, "--json")
     assert proc.returncode == 1
     data = json.loads(proc.stdout)  # exactly one object
-    assert {"correct", "checks", "counterexample"} <= set(data)
-    assert set(data) <= {"correct", "checks", "counterexample", "attacker", "sizes", "notes"}
+    assert {"correct", "checks", "counterexample", "candidate_hash", "backend"} <= set(data)
+    assert set(data) <= {"correct", "checks", "counterexample", "attacker", "sizes", "notes",
+                         "candidate_hash", "backend", "states", "seconds"}
     assert data["correct"] is False
+    # the same candidate and backend as the human output's first line
+    human = run_cli("verify", files["alg1"], "--only", "crash", "--backend", BACKEND)
+    assert human.stdout.splitlines()[0].split("  ", 1)[1].startswith(
+        f"candidate {data['candidate_hash']}, backend {data['backend']}, {data['states']} states")
+    assert data["backend"] == BACKEND
+    assert data["states"] == sum(c["states"] for c in data["checks"])
     for c in data["checks"]:
         assert {"mode", "n", "f", "scenario", "correct", "property", "states", "seconds"} <= set(c)
         assert c["mode"] == "crash" and c["n"] == 3 and c["f"] == 1
