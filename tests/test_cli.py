@@ -246,7 +246,8 @@ def test_show_candidate_formats(files):
     proc = run_cli("show-candidate", files["alg3"], "--format", "pseudo")
     assert "DELIVER(<m>) if received (<type1, m>) from (N+F)/2 distinct parties" in proc.stdout
     proc = run_cli("show-candidate", files["alg3"], "--format", "latex")
-    assert proc.stdout.startswith(r"\begin{algorithm}")
+    assert proc.stdout.splitlines()[1] == r"\begin{algorithm}"
+    assert "algpseudocode" in proc.stdout.splitlines()[0]
     proc = run_cli("show-candidate", files["alg3"], "--format", "metrics")
     assert "N^2 + N" in proc.stdout
     proc = run_cli("show-candidate", str(EXAMPLES / "fig3.txt"), "--format", "metrics", "--json",
