@@ -68,3 +68,15 @@ def test_semantics_document_has_the_sections_the_code_cites():
             for m in re.finditer(r"semantics\.md ((?:§\d(?:[-/, ]+§?\d)*)?)", p.read_text()):
                 cited |= set(re.findall(r"\d", m.group(1)))
     assert cited and cited <= {str(n) for n in range(1, 7)}
+
+
+def test_learner_doc_says_episodes_on_resume_is_the_new_total():
+    """Run.resume takes `episodes` as the new plan (tests/test_cli_runs.py
+    resumes a paused run with its episodes done + 40 and checks it ends there)."""
+    text = (ROOT / "docs" / "learner.md").read_text(encoding="utf-8")
+    usage = re.findall(r"rbtui run --resume RUN \[--episodes (\w+)\]", text)
+    assert usage == ["TOTAL"], usage
+    assert "new total" in text
+    help_text = subprocess.run([sys.executable, "-m", "rbtui", "run", "--help"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60).stdout
+    assert "with --resume: the new total" in " ".join(help_text.split())
