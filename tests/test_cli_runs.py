@@ -43,9 +43,13 @@ CANDIDATE_KEYS = {"hash", "candidate", "notation", "verdict", "metrics"}
 
 
 def check_report(rep: dict) -> None:
-    assert {"id", "name", "status", "target", "n", "f", "seed", "episodes", "correct",
-            "incorrect", "candidates", "cache", "best", "final", "result"} <= set(rep)
-    assert set(rep["episodes"]) == {"done", "planned"}
+    assert {"id", "name", "status", "target", "n", "f", "seed", "episodes", "candidates",
+            "cache", "best", "final", "result"} <= set(rep)
+    # a count of correct episodes and one of correct candidates, each under its name
+    assert "correct" not in rep and "incorrect" not in rep
+    assert set(rep["episodes"]) == {"done", "planned", "correct", "incorrect"}
+    assert set(rep["candidates"]) == {"correct", "incorrect"}
+    assert rep["candidates"]["correct"] <= rep["episodes"]["correct"]
     assert {"hits", "misses", "hit_rate"} <= set(rep["cache"])
     for k in ("best", "final", "result"):
         if rep[k] is not None:
@@ -58,8 +62,9 @@ def check_report(rep: dict) -> None:
 def test_run_json(store):
     _p, rep = store
     check_report(rep)
-    assert rep["status"] == "finished" and rep["episodes"] == {"done": 150, "planned": 150}
-    assert rep["correct"] + rep["incorrect"] == 150 and rep["name"] == "first"
+    assert rep["status"] == "finished"
+    assert (rep["episodes"]["done"], rep["episodes"]["planned"]) == (150, 150)
+    assert rep["episodes"]["correct"] + rep["episodes"]["incorrect"] == 150 and rep["name"] == "first"
     assert rep["result"]["verdict"]["correct"] is True
     assert verify(Candidate.from_json(rep["result"]["candidate"]), target="none", n=3,
                   backend="builtin").correct

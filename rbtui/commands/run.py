@@ -245,7 +245,7 @@ def print_summary(report: dict, run: Run) -> None:
     print(f"run {report['id']} {report['status']}: {eps['done']}/{eps['planned']} episodes in "
           f"{secs:.1f} s ({rate:.0f} episodes/s), cache hit rate "
           f"{100 * report['cache']['hit_rate']:.0f}%")
-    print(f"correct {report['correct']} / incorrect {report['incorrect']} episodes "
+    print(f"correct {eps['correct']} / incorrect {eps['incorrect']} episodes "
           f"({report['candidates']['correct']} / {report['candidates']['incorrect']} distinct "
           f"candidates), {report['states']} states explored")
     if report["message"]:

@@ -31,7 +31,6 @@ def _cost(entry: dict | None) -> str:
 
 
 def table(reports: list[dict]) -> str:
-    # "correct" counts episodes in one column and distinct candidates in the other
     head = ("ID", "NAME", "STATUS", "TARGET", "N", "EPISODES", "CORRECT/INCORRECT EPISODES",
             "CORRECT/INCORRECT CANDIDATES", "CACHE", "RESULT m/s/d", "TIME")
     rows = [head]
@@ -40,7 +39,7 @@ def table(reports: list[dict]) -> str:
             continue
         rows.append((str(r["id"]), r["name"] or "-", r["status"], r["target"], str(r["n"]),
                      f"{r['episodes']['done']}/{r['episodes']['planned']}",
-                     f"{r['correct']}/{r['incorrect']}",
+                     f"{r['episodes']['correct']}/{r['episodes']['incorrect']}",
                      f"{r['candidates']['correct']}/{r['candidates']['incorrect']}",
                      f"{100 * r['cache']['hit_rate']:.0f}%", _cost(r["result"]),
                      f"{r['seconds']:.0f}s"))
@@ -66,8 +65,8 @@ def ac_table(reports: list[dict]) -> str:
 
 
 def search_table(reports: list[dict]) -> str:
-    head = ("ID", "NAME", "STATUS", "TARGET", "N", "VERIFIED", "CORRECT", "LEVEL", "OPTIMUM",
-            "TIME")
+    head = ("ID", "NAME", "STATUS", "TARGET", "N", "VERIFIED", "CORRECT CANDIDATES", "LEVEL",
+            "OPTIMUM", "TIME")
     rows = [head]
     for r in reports:
         rows.append((r["id"], r["name"] or "-", r["status"], r["target"], str(r["n"]),

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         f"heuristics: " + ("all on" if not off else "off: " + ", ".join(off))
         + f" (GH6 {h['GH6']['min']}..{h['GH6']['max']}, GH10 {h['GH10']['max_types']} types)",
         f"episodes {r['episodes']['done']}/{r['episodes']['planned']} in {r['seconds']:.1f} s; "
-        f"correct {r['correct']}, incorrect {r['incorrect']} "
+        f"correct {r['episodes']['correct']}, incorrect {r['episodes']['incorrect']} "
         f"({r['candidates']['correct']}/{r['candidates']['incorrect']} distinct candidates); "
         f"{r['states']} states; cache hit rate {100 * r['cache']['hit_rate']:.0f}%",
     ]

@@ -183,7 +183,7 @@ class RunScreen(Screen):
             self.query_one("#run-rate", Static).update(f"{done}/{planned} episodes")
             asked = (row.get("cache_hits") or 0) + (row.get("cache_misses") or 0)
             hits = (row.get("cache_hits") or 0) / asked if asked else 0.0
-            corr, inc = row.get("correct", 0), row.get("incorrect", 0)
+            corr, inc = row.get("correct_episodes", 0), row.get("incorrect_episodes", 0)
             dc, di, states = row.get("distinct_correct", 0), row.get("distinct_incorrect", 0), row.get("states", 0)
             elapsed = row.get("seconds") or 0.0
         self.query_one("#run-stats", Static).update(

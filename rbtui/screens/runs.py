@@ -219,8 +219,8 @@ class RunsScreen(Screen):
             return
         lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
                  f"candidates (distinct): {row['distinct_correct']} correct / "
-                 f"{row['distinct_incorrect']} incorrect; episodes: {row['correct']} correct / "
-                 f"{row['incorrect']} incorrect; {row['states']} states"]
+                 f"{row['distinct_incorrect']} incorrect; episodes: {row['correct_episodes']} correct / "
+                 f"{row['incorrect_episodes']} incorrect; {row['states']} states"]
         status = self.app.runs.status_of(row)
         if is_elsewhere(status):
             lines.append(f"{status}: process {row.get('pid')} on {row.get('host')}; p asks it to "

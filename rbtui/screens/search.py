@@ -184,8 +184,8 @@ class SearchScreen(Screen):
                 if c is not None:
                     return (f"Cheapest correct found so far (total reward {-best[1][0]:g}, "
                             f"not yet certified):\n  " + escape(c.notation().replace("\n", "  |  ")))
-        return "No correct candidate found yet." if row["correct"] == 0 else \
-            f"{row['correct']} correct candidates found so far."
+        return "No correct candidate found yet." if row["correct_candidates"] == 0 else \
+            f"{row['correct_candidates']} correct candidates found so far."
 
     # ---- actions ----------------------------------------------------------------
     @on(Button.Pressed, "#search-go")
