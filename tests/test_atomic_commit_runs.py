@@ -197,7 +197,7 @@ def test_a_store_of_schema_3_gains_the_problem_column(tmp_path):
         assert s.load_learner(rid) is None
         assert problems.for_run(row).name == "reliable-broadcast"
     with Store(p) as s:  # written: migrated
-        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert s.run(rid)["problem"] is None
         ac = ACRun.start(s, ACRunConfig(episodes=50, seed=0))
         assert s.run(ac.id)["problem"] == "atomic-commit" and s.load_learner(ac.id)
