@@ -123,25 +123,28 @@ def test_a_paused_tabular_run_resumes_to_the_same_q_table(tmp_path):
         assert s.run(b.id)["episodes_done"] == 3100
 
 
-def test_ctrl_c_pauses_an_atomic_commit_run(tmp_path):
+@pytest.mark.parametrize("signum,status,flags", [(signal.SIGINT, 130, []),
+                                                 (signal.SIGTERM, 143, ["-q"])])
+def test_a_signal_pauses_an_atomic_commit_run(tmp_path, signum, status, flags):
     db = tmp_path / "s.sqlite"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "rbtui.cli", "run", "--problem",
                              "atomic-commit", *HOPELESS, "--episodes", "1000000", "--seed", "1",
-                             "--db", str(db)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             "--db", str(db), *flags], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 60
         while time.time() < deadline and not db.exists():
             time.sleep(0.05)
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
+        os.kill(proc.pid, signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err  # 128 + the signal's number
     assert "rbtui run --resume 1 --db" in err
+    assert ("pausing after" in err) == (not flags)
     with Store(db, readonly=True) as s:
         row = s.run(1)
         assert row["status"] == "paused" and 0 < row["episodes_done"] < 1000000

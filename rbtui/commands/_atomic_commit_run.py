@@ -1,7 +1,8 @@
 """``rbtui run --problem atomic-commit``: a learning run of an atomic commit
 protocol (rbengine.atomic_commit.run), recorded in the store like a Reliable
 Broadcast run. Kept apart from run.py, which adds these options and dispatches
-here. Same exit status: 0 a correct machine found, 1 none, 2 error, 130 paused.
+here. Same exit status: 0 a correct machine found, 1 none, 2 error, 128 + the
+signal's number when paused or aborted by one (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rbengine import problem as problems
 from rbengine.config import ConfigError
 from rbengine.store import Store
 
-from ._common import positive_int
+from ._common import positive_int, signal_status
 
 AC = "atomic-commit"
 #: run.py's options that only Reliable Broadcast has
@@ -99,11 +100,15 @@ def main(args: argparse.Namespace) -> int:
         run = entry.resume_run(store, args.resume, episodes=args.episodes) if cfg is None \
             else entry.start_run(store, cfg, name=args.name)
 
+        signals: list[int] = []
+
         def on_signal(signum, frame):
+            signals.append(signum)
             if run.stopping:
                 raise KeyboardInterrupt
             run.stop()
-            printer.note("pausing after the current episode... (Ctrl-C again to abort)")
+            if not args.quiet:
+                printer.note("pausing after the current episode... (Ctrl-C again to abort)")
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         hint = f"rbtui run --resume {run.id}" + (f" --db {db}" if db else "")
@@ -119,7 +124,7 @@ def main(args: argparse.Namespace) -> int:
                 printer.done()
                 print(f"rbtui: run {run.id} aborted after {run.episodes_done} episodes (kept up "
                       f"to the last checkpoint); resume with: {hint}", file=sys.stderr)
-                return 130
+                return signal_status(signals[-1] if signals else None)
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
@@ -132,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
         if status == PAUSED:
             print(f"rbtui: run {run.id} paused after {run.episodes_done}/{run.planned} "
                   f"episodes; resume with: {hint}", file=sys.stderr)
-            return 130
+            return signal_status(signals[0] if signals else None)
         return 0 if report["result"] is not None else 1
     finally:
         store.close()
