@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
@@ -25,6 +24,7 @@ from rbengine.scenario import ATTACKERS, MODES, PAPER_N, default_f
 
 from ..messages import VerificationDone, VerificationFailed
 from ..present import scenario_label
+from .base import RbScreen
 from .dialogs import PathScreen
 
 MAX_TYPES = 4
@@ -56,7 +56,7 @@ def describe_params(p: dict) -> str:
     return f"{what}{att}, N={p['n']}, {p['backend']}"
 
 
-class ComposerScreen(Screen):
+class ComposerScreen(RbScreen):
     HELP_TOPIC = "composer"
     BINDINGS = [
         Binding("ctrl+r", "verify", "Verify", id="verify"),
@@ -159,7 +159,7 @@ class ComposerScreen(Screen):
         self._refresh(from_text=False)
 
     def take_pending(self) -> None:
-        pending = getattr(self.app, "pending_candidate", None)
+        pending = self.app.pending_candidate
         if pending is None or not self.is_mounted:
             return
         self.app.pending_candidate = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
@@ -15,8 +14,10 @@ from rbengine.candidate import Candidate
 from rbengine.errors import RbError
 from rbengine.notation import pseudo
 
-from .dialogs import ConfirmScreen
+from ..messages import RunMessage, RunProgress
 from ..runs import is_elsewhere
+from .base import RbScreen
+from .dialogs import ConfirmScreen
 from .runs import resumable, run_target
 
 
@@ -56,7 +57,7 @@ def eta_text(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-class RunScreen(Screen):
+class RunScreen(RbScreen):
     HELP_TOPIC = "run"
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume", id="toggle-pause"),
@@ -139,10 +140,10 @@ class RunScreen(Screen):
         self._plot_dirty = True
         self._show()
 
-    def run_update(self, message) -> None:
-        if getattr(message, "run_id", None) != self.run_id:
+    def run_update(self, message: RunMessage) -> None:
+        if message.run_id != self.run_id:
             return
-        if type(message).__name__ == "RunProgress":
+        if isinstance(message, RunProgress):
             p = message.progress
             last = self.points[-1] if self.points else (0, 0, 0, 0)
             if p.episode > last[0]:

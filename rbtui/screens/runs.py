@@ -10,14 +10,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from rbengine import metrics
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 
+from ..messages import RunMessage, RunProgress
 from ..runs import STATUS_STYLE, is_elsewhere
+from .base import RbScreen
 from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
@@ -57,7 +58,7 @@ def cost_text(cost) -> str:
     return f"{m} msgs/{s} steps/{d} to deliver"
 
 
-class RunsScreen(Screen):
+class RunsScreen(RbScreen):
     HELP_TOPIC = "runs"
     BINDINGS = [
         Binding("s", "new_run", "New run", id="new-run"),
@@ -184,9 +185,9 @@ class RunsScreen(Screen):
         if self._dirty:
             self.reload()
 
-    def run_update(self, message) -> None:
+    def run_update(self, message: RunMessage) -> None:
         self._dirty = True
-        if type(message).__name__ != "RunProgress":
+        if not isinstance(message, RunProgress):
             self.reload()
 
     def selected_id(self) -> int | None:

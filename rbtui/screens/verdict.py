@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from rbengine.errors import RbError
@@ -17,6 +16,7 @@ from rbengine.scenario import scenarios
 
 from ..present import delivered_text, scenario_label, step_row
 from ..widgets.msc import SequenceChart
+from .base import RbScreen
 
 
 def promela_for(candidate, check) -> str:
@@ -32,7 +32,7 @@ def promela_for(candidate, check) -> str:
     raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
 
 
-class VerdictScreen(Screen):
+class VerdictScreen(RbScreen):
     HELP_TOPIC = "verdict"
     BINDINGS = [
         Binding("n", "step(1)", "Next step", id="next-step"),
@@ -76,10 +76,13 @@ class VerdictScreen(Screen):
     def on_screen_resume(self) -> None:
         self.refresh_view()
 
+    def take_pending(self) -> None:
+        self.refresh_view()
+
     # ---- what is shown -------------------------------------------------------
     @property
     def view(self):
-        return getattr(self.app, "verdict_view", None)
+        return self.app.verdict_view
 
     def refresh_view(self) -> None:
         view = self.view
