@@ -28,6 +28,10 @@ from .base import RbScreen
 from .dialogs import PathScreen
 
 MAX_TYPES = 4
+#: narrower than this, the two panes are stacked and scroll
+NARROW = 100
+#: columns the editing pane keeps when the results table asks for more room
+LEFT_MIN = 60
 HANDLER_TABLES = {"broadcast": "#broadcast-actions", "receive": "#receive-actions"}
 
 
@@ -132,6 +136,23 @@ class ComposerScreen(RbScreen):
                 yield Static("", id="verify-status")
                 yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         yield Footer()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Stack the panes when narrow; when wide, widen the right pane to the
+        results table's columns (as far as the editing pane can spare)."""
+        width = self.size.width
+        self.set_class(width < NARROW, "narrow")
+        right = self.query_one("#composer-right")
+        table = self.query_one("#checks", DataTable)
+        if width < NARROW:
+            right.styles.width = "100%"
+            return
+        need = table.virtual_size.width + 5  # padding, border, scrollbar
+        share = width * 2 // 5  # the 2fr of 3fr + 2fr
+        right.styles.width = max(share, min(need, width - LEFT_MIN))
 
     def on_mount(self) -> None:
         for sel in HANDLER_TABLES.values():
@@ -380,6 +401,9 @@ class ComposerScreen(RbScreen):
         self._stop_verifying("")
         self._show_result()
         self.app.set_verdict(message.candidate, v, params=message.params)
+        if self.has_class("narrow"):  # stacked: bring the result into view
+            status = self.query_one("#verify-status")
+            self.call_after_refresh(status.scroll_visible, animate=False)
 
     def on_verification_failed(self, message: VerificationFailed) -> None:
         if message.token != self._token:
@@ -426,6 +450,7 @@ class ComposerScreen(RbScreen):
         for c in v.checks:
             table.add_row(scenario_label(c), "[green]correct[/]" if c.correct else "[red]incorrect[/]",
                           c.property or "", str(c.states), f"{c.seconds:.2f}s")
+        self.call_after_refresh(self._fit)
 
     @on(DataTable.RowSelected, "#checks")
     def _check_selected(self, event: DataTable.RowSelected) -> None:

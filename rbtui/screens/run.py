@@ -10,7 +10,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+import json
+
+from rbengine import reward as rw
 from rbengine.candidate import Candidate
+from rbengine.config import RunConfig
 from rbengine.errors import RbError
 from rbengine.notation import pseudo
 
@@ -50,6 +54,31 @@ def history(store, run_id: int) -> list[tuple[int, int, int, int]]:
     return h.points
 
 
+#: lower than this, the best candidate is shown in the compact notation
+SHORT = 32
+#: Fig. 3 draws the correct candidates on a second (right) axis when they are
+#: fewer than this share of all candidates: on the common axis they would be flat
+RARE = 0.1
+
+
+def correct_on_second_axis(algorithms: list[int], correct: list[int]) -> bool:
+    """Whether the correct candidates are too rare to be read on the axis of all."""
+    top = max(algorithms, default=0)
+    return top > 0 and max(correct, default=0) < RARE * top
+
+
+def best_reward(config: dict | str | None, candidate: Candidate) -> tuple[float, float, float] | None:
+    """(total, accumulated runtime reward, bonus) of a correct candidate under the
+    run's rewards (rbengine.reward): what the learner received for it in an episode."""
+    try:
+        cfg = RunConfig.from_dict(json.loads(config) if isinstance(config, str) else config or {})
+    except (RbError, ValueError, TypeError):
+        return None
+    acc = rw.total(cfg.rewards, candidate)
+    bonus = rw.bonus(cfg.rewards, True, acc)
+    return acc + bonus, acc, bonus
+
+
 def eta_text(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds == float("inf"):
         return "-"
@@ -75,6 +104,7 @@ class RunScreen(RbScreen):
         self._plot_dirty = True
         self.best: Candidate | None = None
         self._history = History()
+        self.fig3_second_axis = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,7 +120,14 @@ class RunScreen(RbScreen):
             yield Static("", id="run-best")
         yield Footer()
 
+    def on_resize(self) -> None:
+        short = self.size.height < SHORT
+        if short != self.has_class("short"):
+            self.set_class(short, "short")
+            self._show()
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < SHORT, "short")
         self.reload()
         self.set_interval(0.5, self._redraw_plots)
         self.set_interval(1.0, self._follow_elsewhere)
@@ -196,7 +233,16 @@ class RunScreen(RbScreen):
             best.update("best candidate: none correct yet")
         else:
             cost = p.cost_text() if p else ""
-            best.update(f"[b]best candidate[/] {cost}\n" + pseudo(self.best))
+            body = self.best.notation() if self.has_class("short") else pseudo(self.best)
+            best.update(f"[b]best candidate[/] {cost}  {self.reward_text()}\n" + body)
+
+    def reward_text(self) -> str:
+        """The best candidate's total reward, and what it is made of."""
+        r = best_reward(self.row.get("config"), self.best) if self.best is not None else None
+        if r is None:
+            return ""
+        total, acc, bonus = r
+        return f"total reward [b]{total:g}[/] (runtime {acc:g} + bonus {bonus:g})"
 
     def _redraw_plots(self) -> None:
         if not self._plot_dirty or not self.is_current:
@@ -217,7 +263,11 @@ class RunScreen(RbScreen):
         p2.plt.title("Fig. 3: algorithms generated")
         p2.plt.xlabel("episode")
         p2.plt.plot(eps, algs, marker="braille", label="all")
-        p2.plt.plot(eps, correct, marker="braille", label="correct")
+        self.fig3_second_axis = correct_on_second_axis(algs, correct)
+        if self.fig3_second_axis:
+            p2.plt.plot(eps, correct, marker="braille", label="correct (right axis)", yside="right")
+        else:
+            p2.plt.plot(eps, correct, marker="braille", label="correct")
         p2.refresh()
 
     # ---- actions -------------------------------------------------------------

@@ -15,7 +15,7 @@ from rbengine.errors import RbError
 from rbengine.scenario import scenarios
 
 from ..present import delivered_text, scenario_label, step_row
-from ..widgets.msc import SequenceChart
+from ..widgets.msc import FRAME, SequenceChart
 from .base import RbScreen
 
 
@@ -30,6 +30,28 @@ def promela_for(candidate, check) -> str:
         if sc.name == check.scenario:
             return promela(candidate, sc)
     raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
+
+
+#: narrower than this, the chart alone shows the steps (the step line says the rest)
+NARROW = 100
+#: lower than this, the summary, the checks and the titles take fewer rows
+SHORT = 32
+#: columns the step table keeps beside the chart, when the screen is wide enough
+STEPS_MIN = 50
+
+
+def chart_room(screen_width: int) -> int:
+    """Columns the chart may take beside the step table."""
+    return max(20, screen_width - STEPS_MIN)
+
+
+def chart_width(screen_width: int, natural: int, grid: int) -> int:
+    """Columns of the chart beside the step table: all of it when it fits,
+    at least every process's lifeline when that fits, the notes scroll."""
+    room = chart_room(screen_width)
+    if natural + FRAME <= room:
+        return natural + FRAME
+    return max(room, min(grid + FRAME, screen_width - 30))
 
 
 class VerdictScreen(RbScreen):
@@ -66,6 +88,31 @@ class VerdictScreen(RbScreen):
                 with VerticalScroll(id="promela-scroll"):
                     yield Static("", id="promela")
         yield Footer()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < NARROW
+
+    def _fit(self) -> None:
+        """The layout for this terminal size (Textual has no media queries)."""
+        self.set_class(self.narrow, "narrow")
+        self.set_class(self.size.height < SHORT, "short")
+        chart = self.query_one("#msc", SequenceChart)
+        chart.fit(self.size.width if self.narrow else chart_room(self.size.width))
+        if self.narrow or not chart.natural_width:
+            chart.styles.width = "1fr"
+        else:
+            chart.styles.width = chart_width(self.size.width, chart.natural_width,
+                                             chart.grid_width)
+        if self.narrow and self.focused is self.query_one("#steps", DataTable):
+            chart.focus()
+
+    def _focus_steps(self) -> None:
+        """Focus what moves through the steps: the table, or the chart alone when narrow."""
+        self.query_one("#msc" if self.narrow else "#steps").focus()
 
     def on_mount(self) -> None:
         self.query_one("#verdict-checks", DataTable).add_columns(
@@ -110,7 +157,7 @@ class VerdictScreen(RbScreen):
         if index is not None:
             table.move_cursor(row=index)
         self.show_check(index)
-        self.query_one("#steps", DataTable).focus()
+        self._focus_steps()
 
     def show_check(self, index: int | None) -> None:
         self.check_index = index
@@ -124,6 +171,7 @@ class VerdictScreen(RbScreen):
         title = self.query_one("#cx-title", Static)
         final = self.query_one("#cx-final", Static)
         chart.set_counterexample(cx)
+        self._fit()
         self.query_one("#step-detail", Static).update("")
         if check is None:
             title.update("")
@@ -222,7 +270,10 @@ class VerdictScreen(RbScreen):
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#verdict-tabs", TabbedContent).active = tab
         # focus inside the pane, or the pane of the focused widget comes back
-        self.query_one("#promela-scroll" if tab == "tab-promela" else "#steps").focus()
+        if tab == "tab-promela":
+            self.query_one("#promela-scroll").focus()
+        else:
+            self._focus_steps()
 
     def palette_commands(self):
         yield ("Verdict: edit this candidate in the Composer", self.action_edit, "")
