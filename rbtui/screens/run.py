@@ -22,7 +22,7 @@ from ..messages import RunMessage, RunProgress
 from ..runs import is_elsewhere
 from .base import RbScreen
 from .dialogs import ConfirmScreen
-from .runs import resumable, run_target
+from .runs import resumable, run_target, run_verdict
 
 
 class History:
@@ -93,6 +93,7 @@ class RunScreen(RbScreen):
         Binding("x", "stop_run", "Stop", id="stop-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best"),
         Binding("t", "step", "Stepper", id="run-stepper"),
+        Binding("v", "verdict", "Verdict", id="live-verdict"),
         Binding("escape", "back", "Runs", id="back-to-runs"),
     ]
 
@@ -326,6 +327,15 @@ class RunScreen(RbScreen):
             self.notify("No correct candidate yet.", severity="warning")
             return
         self.app.edit_candidate(self.best, f"run {self.run_id}")
+
+    def action_verdict(self) -> None:
+        """The verdict of the run's result (as v in Runs)."""
+        store = self.app.store
+        found = run_verdict(store, self.row) if (store and self.row) else None
+        if found is None:
+            self.notify(f"Run {self.run_id} has no verdict yet.", severity="warning")
+            return
+        self.app.open_verdict(*found)
 
     def action_step(self) -> None:
         self.app.open_stepper(self.run_id)

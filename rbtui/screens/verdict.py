@@ -12,11 +12,20 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from rbengine.errors import RbError
-from rbengine.scenario import scenarios
+from rbengine.scenario import Scenario, scenarios
 
 from ..present import delivered_text, scenario_label, step_row
 from ..widgets.msc import FRAME, SequenceChart
 from .base import RbScreen
+
+
+def scenario_of(check) -> Scenario:
+    """The scenario a check verified (raises RbError if there is no such scenario)."""
+    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
+                        check.attacker or "full"):
+        if sc.name == check.scenario:
+            return sc
+    raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
 
 
 def promela_for(candidate, check) -> str:
@@ -25,11 +34,14 @@ def promela_for(candidate, check) -> str:
         from rbengine.oracle.spin import promela
     except ImportError:
         raise RbError("the PROMELA generator (rbengine.oracle.spin) is not installed") from None
-    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
-                        check.attacker or "full"):
-        if sc.name == check.scenario:
-            return promela(candidate, sc)
-    raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
+    return promela(candidate, scenario_of(check))
+
+
+def promela_lines(candidate, check, step) -> list[int]:
+    """The lines of promela_for()'s model that a counterexample step executes
+    (rbengine.oracle.spin.step_lines), the one to show first."""
+    from rbengine.oracle.spin import step_lines
+    return step_lines(promela_for(candidate, check), candidate, scenario_of(check), step)
 
 
 #: narrower than this, the chart alone shows the steps (the step line says the rest)
@@ -71,6 +83,8 @@ class VerdictScreen(RbScreen):
         self._shown = -1
         self.check_index: int | None = None
         self._promela: str | None = None
+        #: the PROMELA lines the highlighted step executes (highlighted there)
+        self.promela_lines: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -190,6 +204,7 @@ class VerdictScreen(RbScreen):
         self._render_promela()
 
     def _render_promela(self) -> None:
+        self.promela_lines = []
         widget = self.query_one("#promela", Static)
         view = self.view
         if view is None or self.check_index is None or not view.verdict.checks:
@@ -204,8 +219,50 @@ class VerdictScreen(RbScreen):
         except Exception as exc:  # the generator is another module's: report, stay up
             widget.update(f"PROMELA unavailable: {type(exc).__name__}: {exc}")
             return
-        widget.update(Syntax(self._promela, "promela", line_numbers=True, theme="monokai",
-                             word_wrap=False))
+        self._show_promela()
+
+    def _show_promela(self) -> None:
+        if not self._promela:
+            return
+        self.query_one("#promela", Static).update(Syntax(
+            self._promela, "promela", line_numbers=True, theme="monokai", word_wrap=False,
+            highlight_lines=set(self.promela_lines)))
+        self.call_after_refresh(self._scroll_promela)
+
+    def _scroll_promela(self) -> None:
+        """Bring the step's first line to the upper third of the PROMELA view."""
+        if not self.promela_lines:
+            return
+        scroll = self.query_one("#promela-scroll", VerticalScroll)
+        top = self.promela_lines[0] - 1 - scroll.scrollable_content_region.height // 3
+        scroll.scroll_to(y=max(0, top), animate=False, immediate=True)
+
+    def promela_line_visible(self) -> bool:
+        """The highlighted step's first PROMELA line is on screen (when its tab is)."""
+        scroll = self.query_one("#promela-scroll", VerticalScroll)
+        if not self.promela_lines or not scroll.scrollable_content_region.height:
+            return False
+        y = self.promela_lines[0] - 1
+        return scroll.scroll_offset.y <= y < scroll.scroll_offset.y + scroll.scrollable_content_region.height
+
+    def _link_promela(self, index: int) -> None:
+        """Highlight the PROMELA lines the step executes, as iSpin does."""
+        cx = self.current_counterexample()
+        view = self.view
+        lines: list[int] = []
+        if cx is not None and view is not None and self._promela and 0 <= index < len(cx.steps):
+            try:
+                lines = promela_lines(view.candidate, view.verdict.checks[self.check_index],
+                                      cx.steps[index])
+            except RbError:
+                lines = []
+        if lines != self.promela_lines:
+            self.promela_lines = lines
+            self._show_promela()
+
+    @on(TabbedContent.TabActivated, "#verdict-tabs")
+    def _tab_shown(self) -> None:
+        self.call_after_refresh(self._scroll_promela)
 
     # ---- current things, for the exports -------------------------------------
     def current_candidate(self):
@@ -231,6 +288,7 @@ class VerdictScreen(RbScreen):
         chart = self.query_one("#msc", SequenceChart)
         if chart.step != event.cursor_row:
             chart.step = event.cursor_row
+        self._link_promela(event.cursor_row)
         self._show_step_detail(event.cursor_row)
 
     def _show_step_detail(self, index: int) -> None:
@@ -239,7 +297,11 @@ class VerdictScreen(RbScreen):
         if cx is None or not 0 <= index < len(cx.steps):
             detail.update("")
             return
-        detail.update(f"[b]step {index + 1}/{len(cx.steps)}:[/] {escape(cx.steps[index].text())}")
+        where = ""
+        if self.promela_lines:
+            where = "   [dim](PROMELA line " + ", ".join(map(str, self.promela_lines)) + ": v)[/]"
+        detail.update(f"[b]step {index + 1}/{len(cx.steps)}:[/] {escape(cx.steps[index].text())}"
+                      + where)
 
     @on(SequenceChart.StepSelected)
     def _chart_step(self, event: SequenceChart.StepSelected) -> None:
