@@ -33,8 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import threshold as thr
-from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
+from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, Action
 from ..candidate import Candidate
+from ..counterexample import Step
 from ..errors import OracleError
 from ..notation import format_action
 from ..scenario import Scenario
@@ -96,7 +97,7 @@ class Table:
         return ",".join(str(v) for v in [len(vals), *vals])
 
 
-def slot(action, n: int, f: int) -> int | None:
+def slot(action: Action, n: int, f: int) -> int | None:
     """The index in ``eff`` of a receive action with a threshold (None: it can
     never fire, more distinct senders than processes); its effect is or-ed there."""
     if action.threshold == thr.ORIGIN:
@@ -200,7 +201,7 @@ _ANCHORS = {
 }
 
 
-def step_lines(model: str, candidate: Candidate, scenario: Scenario, step) -> list[int]:
+def step_lines(model: str, candidate: Candidate, scenario: Scenario, step: Step) -> list[int]:
     """The lines (1-based) of a standalone model (promela()) that a concrete
     counterexample step executes: the table entries of the actions it fires
     (``effb`` for RB-Broadcast, ``eff0`` for the first receipt's actions with
