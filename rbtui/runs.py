@@ -95,7 +95,7 @@ class RunManager:
             if h.stop_requested:
                 return "stopping" if h.finish_requested else "pausing"
             return RUNNING
-        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        holder = self.app.stepper_run_id()
         if holder == rid:
             return STEPPING
         if row.get("status") == RUNNING:
@@ -121,7 +121,7 @@ class RunManager:
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
         self.app.require_writable_store()
-        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        holder = self.app.stepper_run_id()
         if holder == run_id:
             raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
         old = self.handle_for(run_id)

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rbengine.atomic_commit.machine import Machine
 from rbengine.atomic_commit.table import rows as table_rows
 from rbengine.errors import RbError
 
+from ..messages import RunMessage
 from ..widgets.rounds_chart import RoundsChart
+from .base import RbScreen
 
 
-class ACRunScreen(Screen):
+class ACRunScreen(RbScreen):
     HELP_TOPIC = "run"
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume", id="ac-toggle-pause"),
@@ -51,8 +52,8 @@ class ACRunScreen(Screen):
                                 or self.row.get("status") == "running"):
             self.reload()
 
-    def run_update(self, message) -> None:
-        if getattr(message, "run_id", None) == self.run_id:
+    def run_update(self, message: RunMessage) -> None:
+        if message.run_id == self.run_id:
             self.reload()
 
     def reload(self) -> None:
@@ -125,7 +126,7 @@ class ACRunScreen(Screen):
         self.app.pop_screen()
 
 
-class ACVerdictScreen(Screen):
+class ACVerdictScreen(RbScreen):
     """The Verdict of an atomic commit machine: the violated property and the
     counterexample as a rounds-by-processes chart, lost messages marked."""
 

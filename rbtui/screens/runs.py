@@ -10,20 +10,26 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from rbengine import metrics
+from rbengine import vocabulary as vocab_mod
+from rbengine.cache import VerdictCache
+from rbengine.candidate import Candidate
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
+from rbengine.verdict import Verdict
 
+from ..messages import RunMessage, RunProgress
+from ..present import verdict_from_record
 from ..runs import STATUS_STYLE, is_elsewhere
+from .base import RbScreen
 from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
 #: "correct candidates": distinct candidates (episodes are counted in the live view)
-COLUMNS = ("id", "target", "episodes", "status", "correct candidates", "best cost", "last activity",
-           "problem")
+COLUMNS = ("id", "target", "episodes", "status", "vocabulary", "correct candidates", "best cost",
+           "last activity", "problem")
 
 
 def is_atomic_commit(row: dict) -> bool:
@@ -45,6 +51,35 @@ def run_target(row: dict) -> str:
     return f"{row['target']}{att} N={n}"
 
 
+def vocabulary_text(row: dict) -> str:
+    """The run's vocabulary: a preset's name, or a custom one's types and tokens."""
+    try:
+        spec = json.loads(row["config"]).get("vocabulary", "paper")
+        v = vocab_mod.get(spec)
+    except (TypeError, ValueError, AttributeError, RbError):
+        return "?"
+    if isinstance(spec, str):
+        return v.name
+    return f"{v.name}: {v.types} types, {' '.join(v.tokens)}"
+
+
+def run_verdict(store, row: dict) -> tuple[Candidate, Verdict] | None:
+    """The run's result (its best candidate, else its last one) and the verdict
+    the run recorded for it, from the store's verdicts; None if there is none."""
+    try:
+        cfg = RunConfig.from_dict(json.loads(row["config"]))
+    except (TypeError, ValueError, RbError):
+        return None
+    cache = VerdictCache(cfg.target, cfg.n, cfg.f, cfg.attacker, cfg.backend, store=store,
+                         sizes=cfg.sizes)
+    for h in (row.get("result_hash"), row.get("best_hash"), row.get("final_hash")):
+        candidate = store.candidate(h) if h else None
+        record = cache.lookup(h) if candidate is not None else None
+        if record is not None:
+            return candidate, verdict_from_record(record)
+    return None
+
+
 def resumable(row: dict) -> bool:
     """Not finished, or finished (stopped) before its plan."""
     return row.get("status") != "finished" or row.get("episodes_done", 0) < row.get("episodes_planned", 0)
@@ -57,7 +92,7 @@ def cost_text(cost) -> str:
     return f"{m} msgs/{s} steps/{d} to deliver"
 
 
-class RunsScreen(Screen):
+class RunsScreen(RbScreen):
     HELP_TOPIC = "runs"
     BINDINGS = [
         Binding("s", "new_run", "New run", id="new-run"),
@@ -67,6 +102,7 @@ class RunsScreen(Screen):
         Binding("d", "delete_run", "Delete", id="delete-run"),
         Binding("t", "step_run", "Step", id="step-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best", show=False),
+        Binding("v", "verdict", "Verdict", id="run-verdict"),
         Binding("c", "searches", "Searches", id="searches", show=False),
     ]
 
@@ -159,7 +195,7 @@ class RunsScreen(Screen):
         if is_elsewhere(status):
             status += f" (pid {row.get('pid')})"
         return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
-                f"[{style}]{status}[/]" if style else status, str(correct), cost,
+                f"[{style}]{status}[/]" if style else status, vocabulary_text(row), str(correct), cost,
                 (row.get("updated") or "").replace("T", " "), "reliable-broadcast"]
 
     def _ac_cells(self, row: dict) -> list[str]:
@@ -171,7 +207,7 @@ class RunsScreen(Screen):
         status = self.app.runs.status_of(row)
         style = STATUS_STYLE.get(status)
         return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
-                f"[{style}]{status}[/]" if style else status, str(correct), first,
+                f"[{style}]{status}[/]" if style else status, "-", str(correct), first,
                 (row.get("updated") or "").replace("T", " "), "atomic-commit"]
 
     def _follow_elsewhere(self) -> None:
@@ -184,9 +220,9 @@ class RunsScreen(Screen):
         if self._dirty:
             self.reload()
 
-    def run_update(self, message) -> None:
+    def run_update(self, message: RunMessage) -> None:
         self._dirty = True
-        if type(message).__name__ != "RunProgress":
+        if not isinstance(message, RunProgress):
             self.reload()
 
     def selected_id(self) -> int | None:
@@ -342,6 +378,23 @@ class RunsScreen(Screen):
             return
         self.app.edit_candidate(best, f"run {rid}")
 
+    def action_verdict(self) -> None:
+        """The verdict of the selected run's result, on the Verdict screen."""
+        rid = self.selected_id()
+        row = self.rows.get(rid)
+        if row is None:
+            return
+        if is_atomic_commit(row):
+            self.notify("The Verdict screen shows Reliable Broadcast verdicts; open this run (o) "
+                        "to see its counterexample.", severity="warning")
+            return
+        store = self.app.store
+        found = run_verdict(store, row) if store else None
+        if found is None:
+            self.notify(f"Run {rid} has no verdict yet.", severity="warning")
+            return
+        self.app.open_verdict(*found)
+
     # ---- exports ----------------------------------------------------------------------
     def current_candidate(self):
         rid = self.selected_id()
@@ -355,6 +408,8 @@ class RunsScreen(Screen):
 
     def palette_commands(self):
         yield ("Runs: start a new run", self.action_new_run, "")
+        yield ("Runs: verdict of the selected run", self.action_verdict,
+               "Its result's verdict, counterexample and PROMELA (v)")
         yield ("Searches: certified cheapest candidates of a space", self.action_searches,
                "Exhaustive searches (rbtui search)")
         for rid, row in self.rows.items():
