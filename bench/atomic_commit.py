@@ -8,7 +8,9 @@
    same machines (random and mutated), and how many verdicts differ (must be 0);
 3. the certified search: time to the first correct machine, and the growth of
    (K unnamed states, R rounds) from small, for N = 3, 4, 5 and both property sets;
-4. the generalisation matrix of the vote-exchange and optimistic rules over N.
+4. the generalisation matrix of the vote-exchange and optimistic rules over N;
+5. a run in the store (rbengine.atomic_commit.run) against the bare learner on
+   the same episodes: what checkpointing the whole learner costs.
 
     python bench/atomic_commit.py                 # 5 seeds, 200 candidates
     python bench/atomic_commit.py --seeds 2 --count 50
@@ -169,6 +171,38 @@ def matrix(args):
     print("(cells: classical/paper; ok = correct, else the violated property)")
 
 
+def store_runs(args):
+    """The same seeded episodes (N=3, R=1, K=0: no correct machine, so every
+    episode is played) bare and as a run in a store, checkpointing every 500."""
+    import tempfile
+    from rbengine.atomic_commit.run import ACRun, ACRunConfig, dump_learner
+    from rbengine.store import Store
+    episodes = 3000
+    print(f"\n## 5. A run in the store against the bare learner ({episodes} episodes, "
+          f"N=3 R=1 K=0, {args.seeds} seeds, checkpoint every 500)")
+    print(f"{'learner':<10}{'bare s':>9}{'run s':>9}{'ratio':>8}{'ckpt ms':>9}{'ckpt KiB':>10}")
+    for learner in ("dqn", "tabular"):
+        bare, stored, ckpt, size = [], [], [], []
+        for seed in range(args.seeds):
+            cfg = ACRunConfig(n=3, rounds=1, k=0, learner=learner, episodes=episodes, seed=seed)
+            cls = DQNLearner if learner == "dqn" else TabularLearner
+            t0 = time.perf_counter()
+            cls(cfg.model(), k=0, seed=seed).learn(episodes)
+            bare.append(time.perf_counter() - t0)
+            with tempfile.TemporaryDirectory() as d, Store(Path(d) / "s.sqlite") as st:
+                t0 = time.perf_counter()
+                run = ACRun.start(st, cfg)
+                run.execute()
+                stored.append(time.perf_counter() - t0)
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    run.checkpoint()
+                    ckpt.append(time.perf_counter() - t0)
+                size.append(len(dump_learner(run.learner)[1]) / 1024)
+        print(f"{learner:<10}{med(bare):>9.2f}{med(stored):>9.2f}{med(stored) / med(bare):>7.2f}x"
+              f"{1000 * med(ckpt):>9.1f}{med(size):>10.0f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
@@ -177,10 +211,11 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--max-k", type=int, default=2)
     ap.add_argument("--max-rounds", type=int, default=3)
-    ap.add_argument("--only", choices=("learners", "verifiers", "certified", "matrix"))
+    ap.add_argument("--only", choices=("learners", "verifiers", "certified", "matrix",
+                                       "store_runs"))
     args = ap.parse_args()
     print(f"# bench/atomic_commit.py  ({os.cpu_count()} cores, python {sys.version.split()[0]})\n")
-    for part in (learners, verifiers, certified, matrix):
+    for part in (learners, verifiers, certified, matrix, store_runs):
         if args.only in (None, part.__name__):
             part(args)
 

@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     row = build(Path(args.out), args.episodes, args.seed)
     size = Path(args.out).stat().st_size
     print(f"{args.out}: run {row['id']} {row['status']}, {row['episodes_done']} episodes, "
-          f"{row['correct']} correct / {row['incorrect']} incorrect, {size // 1024} KiB")
+          f"{row['correct_episodes']} correct / {row['incorrect_episodes']} incorrect episodes, "
+          f"{size // 1024} KiB")
     return 0
 
 

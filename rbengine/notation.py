@@ -124,15 +124,60 @@ def pseudo(c: Candidate, title: str | None = None) -> str:
     return "\n".join(lines)
 
 
+#: What the LaTeX block needs in the preamble: algorithmicx's \State (the
+#: algpseudocode style) inside the algorithm float, not algorithmic's \STATE.
+LATEX_PACKAGES = ("algorithm", "algpseudocode")
+
+#: Thresholds as the number of distinct senders they require (docs/semantics.md §1).
+_LATEX_THRESHOLD = {
+    "0": "0", "1": "1", "F+1": "F+1", "(N+F)/2": r"\lfloor (N+F)/2 \rfloor + 1",
+    "N-F": "N-F", "2F+1": "2F+1",
+}
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
+                  "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}"}
+
+
+def _latex_text(s: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in s)
+
+
+def _latex_message(t: int | None) -> str:
+    return r"$\langle m \rangle$" if t is None else rf"$\langle \mathit{{type}}_{{{t}}}, m \rangle$"
+
+
+def latex_action(a: Action) -> str:
+    """pseudo_action typeset: messages and thresholds as mathematics."""
+    logic = {SEND_ALL: "SEND to all", SEND_NEIGHBOURS: "SEND to neighbours",
+             SEND_MYSELF: "SEND to myself", DELIVER: "DELIVER", STOP: "STOP"}[a.logic]
+    if a.is_send:
+        logic += f"({_latex_message(a.send_type)})"
+    elif a.logic == DELIVER:
+        logic += f"({_latex_message(None)})"
+    received = f"received ({_latex_message(a.cond_type)})"
+    if a.threshold == "origin":
+        cond = f"{received} from the broadcaster"
+    else:
+        parties = "party" if a.threshold == "1" else "parties"
+        cond = f"{received} from ${_LATEX_THRESHOLD[a.threshold]}$ distinct {parties}"
+    guard = ""
+    if a.is_send:
+        guard = " and not already sent"
+    elif a.logic == DELIVER:
+        guard = " and not already delivered"
+    return f"{logic} if {cond}{guard};"
+
+
 def latex(c: Candidate, caption: str = "Generated RBCast algorithm") -> str:
-    """An algorithmic-style LaTeX block for papers."""
-    def esc(s: str) -> str:
-        return (s.replace("<", r"$\langle$").replace(">", r"$\rangle$")
-                .replace("_", r"\_"))
-    out = [r"\begin{algorithm}", rf"\caption{{{caption}}}", r"\begin{algorithmic}[1]"]
-    for h, event in (("broadcast", "RB-Broadcast(m)"), ("receive", "receive(m)")):
+    """The paper's pseudo-code as an algorithm float for papers; its first
+    lines name the packages it needs."""
+    uses = " and ".join(rf"\usepackage{{{p}}}" for p in LATEX_PACKAGES)
+    out = [f"% needs {uses} in the preamble",
+           r"\begin{algorithm}", rf"\caption{{{_latex_text(caption)}}}", r"\begin{algorithmic}[1]"]
+    for h, event in (("broadcast", "RB-Broadcast($m$)"), ("receive", "receive($m$)")):
         out.append(rf"\State \textbf{{when}} {event} \textbf{{do}}:")
         for a in c.handler(h) + (Action(STOP, None, 0, "0"),):
-            out.append(r"\State \quad " + esc(pseudo_action(a)))
+            out.append(r"\State \quad " + latex_action(a))
     out += [r"\end{algorithmic}", r"\end{algorithm}"]
     return "\n".join(out)

@@ -1,8 +1,13 @@
-"""What the learner core, store, runs, search and app need from a problem.
+"""What the learner core, store, runs, search and app need from a problem, and
+the registry of problems (`get`, `names`, `for_run`).
 
-A sketch of the interface both problems will implement; today only atomic
-commit does (`AtomicCommit` below). Reliable Broadcast is still wired through
-the engine directly. The vocabulary of the interface:
+Two layers. `Problem` is what a generic learner needs of one sized instance
+(the shape of a candidate, an episode, a verdict): `AtomicCommit` implements
+it. A registry entry (`ProblemEntry`) is what the command line, the store and
+the app need: load a candidate, verify it, start and resume a run, report a
+run, present a counterexample. Reliable Broadcast is registered as a thin
+adapter over its existing modules (behaviour unchanged), atomic commit as the
+second entry; a run's `problem` column names its entry. The vocabulary:
 
 - a *candidate* is what is learned and verified (RB: two handlers of actions;
   atomic commit: a transition table); it has a stable hash and a text form;
@@ -107,3 +112,130 @@ class AtomicCommit:
 
 
 PROBLEMS = {"atomic-commit": AtomicCommit}
+
+
+# ---- the registry ---------------------------------------------------------------------
+@runtime_checkable
+class ProblemEntry(Protocol):
+    name: str
+    title: str
+    backends: tuple[str, ...]
+    learners: tuple[str, ...]
+
+    def load_candidate(self, path: str, **sizes) -> Any: ...
+    def verify(self, candidate: Any, **options) -> dict: ...
+    def start_run(self, store, config, name: str | None = None): ...
+    def resume_run(self, store, run_id, episodes: int | None = None): ...
+    def report(self, store, row: dict, full: bool = False) -> dict: ...
+    def counterexample_text(self, counterexample: dict) -> str: ...
+
+
+class ReliableBroadcastEntry:
+    """Reliable Broadcast through rbengine's own modules, unchanged."""
+
+    name = "reliable-broadcast"
+    title = "Reliable Broadcast"
+    learners = ("tabular",)
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        from . import oracle
+        return tuple(oracle.BACKENDS)
+
+    def load_candidate(self, path: str, **sizes):
+        from .candidate import Candidate
+        return Candidate.load(path)
+
+    def verify(self, candidate, **options) -> dict:
+        from . import oracle
+        return oracle.verify(candidate, **options).to_json()
+
+    def start_run(self, store, config, name=None):
+        from .run import Run
+        return Run.start(store, config, name=name)
+
+    def resume_run(self, store, run_id, episodes=None):
+        from .run import Run
+        return Run.resume(store, run_id, episodes=episodes)
+
+    def report(self, store, row, full=False) -> dict:
+        from .report import run_report
+        return dict(run_report(store, row["id"], full=full), problem=self.name)
+
+    def counterexample_text(self, counterexample: dict) -> str:
+        from .counterexample import Counterexample
+        return Counterexample.from_json(counterexample).text()
+
+
+class AtomicCommitEntry:
+    """Atomic commit (docs/semantics-atomic-commit.md): machines, two verifiers,
+    the DQN and tabular learners, runs of rbengine.atomic_commit.run."""
+
+    name = "atomic-commit"
+    title = "Atomic commit"
+    backends = AtomicCommit.backends
+    learners = ("dqn", "tabular")
+
+    def instance(self, n: int = 3, rounds: int = 2, k: int = 1,
+                 properties: str = "classical") -> AtomicCommit:
+        return AtomicCommit(n, rounds, k, properties)
+
+    def load_candidate(self, path: str, **sizes):
+        from .atomic_commit.machine import Machine
+        return Machine.load(path, sizes.get("n"))
+
+    def verify(self, candidate, rounds: int = 2, properties: str = "classical",
+               f: int | None = None, backend: str | None = None, **_) -> dict:
+        problem = AtomicCommit(candidate.n, rounds, candidate.k, properties, f=f)
+        return problem.verify(candidate, backend)
+
+    def start_run(self, store, config, name=None):
+        from .atomic_commit.run import ACRun
+        return ACRun.start(store, config, name=name)
+
+    def resume_run(self, store, run_id, episodes=None):
+        from .atomic_commit.run import ACRun
+        return ACRun.resume(store, run_id, episodes=episodes)
+
+    def report(self, store, row, full=False) -> dict:
+        from .atomic_commit.run import report
+        return report(store, row, full=full)
+
+    def counterexample_text(self, counterexample: dict) -> str:
+        return counterexample["text"]
+
+
+REGISTRY: dict[str, ProblemEntry] = {}
+DEFAULT = "reliable-broadcast"
+
+
+def register(entry: ProblemEntry) -> ProblemEntry:
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+register(ReliableBroadcastEntry())
+register(AtomicCommitEntry())
+
+
+def names() -> tuple[str, ...]:
+    return tuple(REGISTRY)
+
+
+def get(name: str | None) -> ProblemEntry:
+    from .errors import RbError
+    name = name or DEFAULT
+    if name not in REGISTRY:
+        raise RbError(f"unknown problem {name!r} (known: {', '.join(REGISTRY)})")
+    return REGISTRY[name]
+
+
+def for_run(row: dict) -> ProblemEntry:
+    """The entry of a run row (a row from before problems were named: RB)."""
+    return get(row.get("problem") or DEFAULT)
+
+
+def run_report(store, run_id, full: bool = False) -> dict:
+    """A run of any problem as a user reads it."""
+    row = store.run(run_id)
+    return for_run(row).report(store, row, full=full)

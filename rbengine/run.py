@@ -275,8 +275,8 @@ class Run:
                      "states": o.states_explored, "seconds": o.seconds, "new_dead": o.new_dead}
                     for o in outcomes]
         fields = {
-            "episodes_done": L.episodes_done, "correct": L.correct_episodes,
-            "incorrect": L.incorrect_episodes, "distinct_correct": L.distinct_correct,
+            "episodes_done": L.episodes_done, "correct_episodes": L.correct_episodes,
+            "incorrect_episodes": L.incorrect_episodes, "distinct_correct": L.distinct_correct,
             "distinct_incorrect": L.distinct_incorrect, "states": len(L.qt),
             "cache_hits": self._hits0 + L.cache.hits, "cache_misses": self._misses0 + L.cache.misses,
             "seconds": self._seconds0 + time.perf_counter() - self._t0,

@@ -442,8 +442,8 @@ class Search:
     # ---- recording --------------------------------------------------------
     def _fields(self, t0: float) -> dict:
         return {"verified": self.verified,
-                "correct": sum(lv.correct for lv in self.levels.values()),
-                "incorrect": sum(lv.incorrect for lv in self.levels.values()),
+                "correct_candidates": sum(lv.correct for lv in self.levels.values()),
+                "incorrect_candidates": sum(lv.incorrect for lv in self.levels.values()),
                 "level": self.current_level(),
                 "seconds": self._seconds0 + time.perf_counter() - t0}
 
@@ -505,7 +505,8 @@ def report(store: Store, search_id) -> dict:
         "sizes": [sz.text() for sz in cfg.size_list()], "attacker": cfg.attacker,
         "vocabulary": cfg.vocabulary, "backend": cfg.backend, "all": bool(row["all"]),
         "space": row["space"], "total": row["total"], "verified": row["verified"],
-        "correct": row["correct"], "incorrect": row["incorrect"], "level": row["level"],
+        "correct": row["correct_candidates"], "incorrect": row["incorrect_candidates"],
+        "level": row["level"],
         "optimum": row["optimum"], "certified": results,
         "histogram": [{"reward": r, "candidates": k, "correct": hist.get(r, (0, 0))[0],
                        "incorrect": hist.get(r, (0, 0))[1]}

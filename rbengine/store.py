@@ -28,12 +28,38 @@ from .errors import StoreError
 #: 2 added the searches (rbengine.search): a version-1 store gains their
 #: tables, empty, the first time it is opened for writing.
 #: 3 added runs.request: a pause or stop asked of the process running the run.
-#: 4 added run_checks: the report's extra checks of a finished run (rbengine.run_checks).
-#: Opened read-only, an older store is read as it is.
-SCHEMA_VERSION = 4
+#: 4 added runs.problem (empty: reliable-broadcast) and learner_state, the
+#: binary checkpoint of a learner that is not a Q-table of rows (a network).
+#: 5 declared the foreign keys (FOREIGN_KEYS) and renamed the counts called
+#: correct/incorrect (RENAMED_COLUMNS), so that `correct` is always a verdict.
+#: Opened read-only, an older store is read as it is (its rows under the new
+#: names). docs/store.md describes every table and column.
+#: 6 added run_checks: the report's extra checks of a finished run (rbengine.run_checks).
+SCHEMA_VERSION = 6
 #: Columns added to a table after its creation, by table: an older store gains
 #: them (empty) the first time it is opened for writing.
-ADDED_COLUMNS = {"runs": {"request": str}}
+ADDED_COLUMNS = {"runs": {"request": str, "problem": str}}
+#: The problem of a run whose `problem` is empty (every run before schema 4).
+DEFAULT_PROBLEM = "reliable-broadcast"
+#: Columns renamed after their creation, by table (old name -> new name).
+RENAMED_COLUMNS = {
+    "runs": {"correct": "correct_episodes", "incorrect": "incorrect_episodes"},
+    "searches": {"correct": "correct_candidates", "incorrect": "incorrect_candidates"},
+}
+#: (column, table, column) by table; enforced on connections that write.
+#: Some hashes name candidates without a row in `candidates`, so no key there:
+#: verdicts and search_verdicts (a search keeps the JSON of its correct
+#: candidates alone, not of the many incorrect) and runs' best/final/result
+#: hashes (an atomic commit run's machines live in its checkpoint).
+FOREIGN_KEYS = {
+    "episodes": [("run_id", "runs", "id"), ("candidate_hash", "candidates", "hash")],
+    "qtable": [("run_id", "runs", "id")],
+    "dead_states": [("run_id", "runs", "id")],
+    "checkpoints": [("run_id", "runs", "id")],
+    "learner_state": [("run_id", "runs", "id")],
+    "run_checks": [("run_id", "runs", "id")],
+    "search_verdicts": [("search_id", "searches", "id")],
+}
 REQUESTS = ("pause", "stop")
 APPLICATION = "rbtui-store"
 _HEADER = b"SQLite format 3\x00"
@@ -127,6 +153,7 @@ class Store:
                     conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 self._create()
+                conn.execute("PRAGMA foreign_keys = ON")  # after _create's rebuilds
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable rbtui store ({exc})") from None
         except OSError as exc:
@@ -181,12 +208,16 @@ class Store:
         version = db.conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        fks = FOREIGN_KEYS
         with db.atomic():
             db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["candidates"].create({"hash": str, "json": str, "notation": str, "types": int},
+                                    pk="hash", if_not_exists=True)
             db["runs"].create({
                 "id": int, "name": str, "created": str, "updated": str, "status": str,
                 "target": str, "config": str, "seed": int, "episodes_planned": int,
-                "episodes_done": int, "seconds": float, "correct": int, "incorrect": int,
+                "episodes_done": int, "seconds": float, "correct_episodes": int,
+                "incorrect_episodes": int,
                 "distinct_correct": int, "distinct_incorrect": int, "states": int,
                 "cache_hits": int, "cache_misses": int, "best_hash": str, "final_hash": str,
                 "final_correct": int, "result_hash": str, "pid": int, "host": str,
@@ -195,40 +226,70 @@ class Store:
                 "run_id": int, "episode": int, "candidate_hash": str, "correct": int,
                 "cached": int, "accumulated": float, "bonus": float, "states": int,
                 "seconds": float, "new_dead": int}, pk=("run_id", "episode"),
-                if_not_exists=True)
-            db["candidates"].create({"hash": str, "json": str, "notation": str, "types": int},
-                                    pk="hash", if_not_exists=True)
+                foreign_keys=fks["episodes"], if_not_exists=True)
             db["verdicts"].create({
                 "candidate_hash": str, "oracle_key": str, "correct": int, "summary": str,
                 "verdict": str, "backend": str, "seconds": float, "states": int,
                 "created": str}, pk=("candidate_hash", "oracle_key"), if_not_exists=True)
             db["qtable"].create({"run_id": int, "state": str, "action": str, "q": float,
                                  "visits": int}, pk=("run_id", "state", "action"),
-                                if_not_exists=True)
+                                foreign_keys=fks["qtable"], if_not_exists=True)
             db["dead_states"].create({"run_id": int, "state": str}, pk=("run_id", "state"),
-                                     if_not_exists=True)
+                                     foreign_keys=fks["dead_states"], if_not_exists=True)
             db["checkpoints"].create({"run_id": int, "episode": int, "learner": str,
-                                      "saved": str}, pk="run_id", if_not_exists=True)
+                                      "saved": str}, pk="run_id",
+                                     foreign_keys=fks["checkpoints"], if_not_exists=True)
             db["searches"].create({
                 "id": int, "name": str, "created": str, "updated": str, "status": str,
                 "target": str, "config": str, "space": str, "all": int, "total": int,
-                "levels": str, "verified": int, "correct": int, "incorrect": int,
+                "levels": str, "verified": int, "correct_candidates": int,
+                "incorrect_candidates": int,
                 "level": float, "optimum": float, "result_hashes": str, "seconds": float,
                 "pid": int, "host": str, "message": str}, pk="id", if_not_exists=True)
             db["search_verdicts"].create({
                 "search_id": int, "candidate_hash": str, "reward": float, "correct": int},
-                pk=("search_id", "candidate_hash"), if_not_exists=True)
+                pk=("search_id", "candidate_hash"), foreign_keys=fks["search_verdicts"],
+                if_not_exists=True)
+            db["learner_state"].create({"run_id": int, "episode": int, "format": str,
+                                        "data": bytes, "saved": str}, pk="run_id",
+                                       foreign_keys=fks["learner_state"], if_not_exists=True)
             db["run_checks"].create({"run_id": int, "candidate_hash": str, "checks": str,
-                                     "created": str}, pk="run_id", if_not_exists=True)
+                                     "created": str}, pk="run_id",
+                                    foreign_keys=fks["run_checks"], if_not_exists=True)
             for table, columns in ADDED_COLUMNS.items():
                 have = db[table].columns_dict
                 for name, kind in columns.items():
                     if name not in have:
                         db[table].add_column(name, kind)
+            # parents first: a child rebuilt later refers to its parent's final table
+            for table in ("runs", "searches", *FOREIGN_KEYS):
+                self._rebuild(table)
             db["meta"].upsert_all([{"key": "application", "value": APPLICATION},
                                    {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
                                   pk="key")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rebuild(self, table: str) -> None:
+        """Bring a table of an older store to RENAMED_COLUMNS and FOREIGN_KEYS.
+        SQLite cannot add a foreign key to a table: make the table anew, copy
+        its rows, drop the old one (foreign keys are off until _create ends)."""
+        db = self.db
+        renames = RENAMED_COLUMNS.get(table, {})
+        want = {(c, t, o) for c, t, o in FOREIGN_KEYS.get(table, [])}
+        have = {(r[3], r[2], r[4]) for r in db.execute(f'PRAGMA foreign_key_list("{table}")')}
+        columns = db[table].columns_dict
+        if want <= have and not set(renames) & set(columns):
+            return
+        new = f"_rebuild_{table}"
+        pks = db[table].pks
+        db[new].create({renames.get(c, c): kind for c, kind in columns.items()},
+                       pk=pks[0] if len(pks) == 1 else tuple(pks),
+                       foreign_keys=FOREIGN_KEYS.get(table, []))
+        source = ", ".join(f'"{c}"' for c in columns)
+        target = ", ".join(f'"{renames.get(c, c)}"' for c in columns)
+        db.execute(f'INSERT INTO "{new}" ({target}) SELECT {source} FROM "{table}"')
+        db.execute(f'DROP TABLE "{table}"')
+        db.execute(f'ALTER TABLE "{new}" RENAME TO "{table}"')
 
     def close(self) -> None:
         try:
@@ -248,22 +309,38 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: {exc}") from None
 
+    def _renamed(self, table: str, rows: list[dict]) -> list[dict]:
+        """Rows of an older store (opened read-only) under the current names."""
+        renames = RENAMED_COLUMNS[table]
+        if rows and not set(renames) & set(rows[0]):
+            return rows
+        return [{renames.get(k, k): v for k, v in r.items()} for r in rows]
+
     def _write(self):
         if self.readonly:
             raise StoreError(f"{self.path}: opened read-only")
         return self.db.atomic()
 
     # ---- runs ------------------------------------------------------------
-    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None) -> int:
+    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None,
+                   problem: str = DEFAULT_PROBLEM) -> int:
         with self._write():
             cur = self.db.execute(
                 "INSERT INTO runs (name, created, updated, status, target, config, seed, "
-                "episodes_planned, episodes_done, seconds, correct, incorrect, "
+                "episodes_planned, episodes_done, seconds, correct_episodes, incorrect_episodes, "
                 "distinct_correct, distinct_incorrect, states, cache_hits, cache_misses, pid, host) "
                 "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?, ?)",
                 (name, _now(), _now(), config["target"], _dumps(config), seed, planned,
                  os.getpid(), socket.gethostname()))
+            if problem != DEFAULT_PROBLEM:
+                self.db.execute("UPDATE runs SET problem = ? WHERE id = ?",
+                                (problem, cur.lastrowid))
             return cur.lastrowid
+
+    @staticmethod
+    def problem_of(row: dict) -> str:
+        """The problem a run row learns (a row of a store older than problems: RB)."""
+        return row.get("problem") or DEFAULT_PROBLEM
 
     def run(self, run_id: int | str) -> dict:
         try:
@@ -272,12 +349,13 @@ class Store:
             rows = self._q("SELECT * FROM runs WHERE name = ? ORDER BY id DESC", (str(run_id),))
         else:
             rows = self._q("SELECT * FROM runs WHERE id = ?", (rid,))
+        rows = self._renamed("runs", rows)
         if not rows:
             raise StoreError(f"no run {run_id!r} in {self.path}")
         return rows[0]
 
     def runs(self) -> list[dict]:
-        return self._q("SELECT * FROM runs ORDER BY id")
+        return self._renamed("runs", self._q("SELECT * FROM runs ORDER BY id"))
 
     def update_run(self, run_id: int, **fields) -> None:
         fields["updated"] = _now()
@@ -396,6 +474,29 @@ class Store:
             cols = ", ".join(f"{k} = ?" for k in fields)
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
 
+    def save_learner(self, run_id: int, *, episode: int, fmt: str, data: bytes,
+                     learner: dict, run_fields: dict) -> None:
+        """A learner kept as bytes (network weights, optimiser moments, generators)
+        with its JSON side (counters, history) and the run's fields, in one
+        transaction: a kill leaves the previous checkpoint or this one."""
+        conn = self.db.conn
+        with self._write():
+            conn.execute("INSERT OR REPLACE INTO learner_state (run_id, episode, format, data, "
+                         "saved) VALUES (?, ?, ?, ?, ?)",
+                         (run_id, episode, fmt, sqlite3.Binary(data), _now()))
+            conn.execute("INSERT OR REPLACE INTO checkpoints (run_id, episode, learner, saved) "
+                         "VALUES (?, ?, ?, ?)", (run_id, episode, _dumps(learner), _now()))
+            fields = dict(run_fields, updated=_now())
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
+
+    def load_learner(self, run_id: int) -> tuple[str, bytes] | None:
+        """(format, bytes) of the run's last save_learner, None before any."""
+        if not self._has("learner_state"):
+            return None
+        rows = self._q("SELECT format, data FROM learner_state WHERE run_id = ?", (run_id,))
+        return (rows[0]["format"], bytes(rows[0]["data"])) if rows else None
+
     def load_checkpoint(self, run_id: int) -> dict | None:
         rows = self._q("SELECT learner FROM checkpoints WHERE run_id = ?", (run_id,))
         return json.loads(rows[0]["learner"]) if rows else None
@@ -432,7 +533,8 @@ class Store:
         with self._write():
             cur = self.db.execute(
                 "INSERT INTO searches (name, created, updated, status, target, config, space, "
-                "\"all\", total, levels, verified, correct, incorrect, seconds, pid, host) "
+                "\"all\", total, levels, verified, correct_candidates, incorrect_candidates, seconds, "
+                "pid, host) "
                 "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
                 (name, _now(), _now(), config["target"], _dumps(config), space, int(all_),
                  total, _dumps(levels), os.getpid(), socket.gethostname()))
@@ -448,12 +550,14 @@ class Store:
                 rows = self._q("SELECT * FROM searches WHERE id = ?", (int(digits),))
             if not rows:
                 rows = self._q("SELECT * FROM searches WHERE name = ? ORDER BY id DESC", (text,))
+        rows = self._renamed("searches", rows)
         if not rows:
             raise StoreError(f"no search {text!r} in {self.path}")
         return rows[0]
 
     def searches(self) -> list[dict]:
-        return self._q("SELECT * FROM searches ORDER BY id") if self._has("searches") else []
+        return self._renamed("searches", self._q("SELECT * FROM searches ORDER BY id")) \
+            if self._has("searches") else []
 
     def update_search(self, search_id: int, **fields) -> None:
         fields["updated"] = _now()
@@ -502,7 +606,10 @@ class Store:
         with self._write():
             for table, col in (("episodes", "run_id"), ("qtable", "run_id"),
                                ("dead_states", "run_id"), ("checkpoints", "run_id"),
-                               ("run_checks", "run_id"), ("runs", "id")):
+                               ("learner_state", "run_id"), ("run_checks", "run_id"),
+                               ("runs", "id")):
+                if not self._has(table):
+                    continue
                 self.db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
 
     # ---- a finished run's report checks (rbengine.run_checks) --------------

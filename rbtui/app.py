@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from textual.app import App
 from textual.binding import Binding
@@ -22,10 +22,12 @@ from textual.worker import WorkerCancelled
 from rbengine.candidate import Candidate
 from rbengine.errors import RbError
 from rbengine.store import Store, default_path
+from rbengine.verdict import Verdict
 
-from .messages import RunEnded, RunProgress, RunStarted
+from .messages import RunEnded, RunMessage, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
 from .runs import RunManager
+from .screens.base import PaletteCommand, ScreenHooks
 from .screens.composer import ComposerScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, PathScreen
 from .screens.run import RunScreen
@@ -57,7 +59,7 @@ class VerdictView:
     """What the Verdict screen shows: a candidate, its verdict, and the check in focus."""
 
     candidate: Candidate
-    verdict: Any
+    verdict: Verdict
     check: int | None = None
     params: dict = field(default_factory=dict)
     version: int = 0
@@ -117,7 +119,8 @@ class RbtuiApp(App):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        topic = getattr(self.screen, "HELP_TOPIC", None) or self.current_mode
+        topic = self.hooks.HELP_TOPIC if self.hooks is not None else None
+        topic = topic or self.current_mode
         self.push_screen(HelpScreen(topic))
 
     # ---- the store (UI thread's connection; each run worker has its own) -----
@@ -166,17 +169,15 @@ class RbtuiApp(App):
                             title="Store", severity="warning")
             elif self.store is not None:
                 self.notify(f"Created the store {self.db_path}.", title="Store")
-            reload = getattr(self.screen, "reload", None)
-            if reload is not None:
-                reload()
+            if self.hooks is not None:
+                self.hooks.reload()
         self.push_screen(ConfirmScreen(question), answer)
 
     # ---- runs ----------------------------------------------------------------
-    def _run_message(self, message) -> None:
+    def _run_message(self, message: RunMessage) -> None:
         for screen in list(self.screen_stack):
-            update = getattr(screen, "run_update", None)
-            if update is not None and screen.is_mounted:
-                update(message)
+            if isinstance(screen, ScreenHooks) and screen.is_mounted:
+                screen.run_update(message)
 
     def on_run_started(self, message: RunStarted) -> None:
         handle = self.runs.handles.get(message.key)
@@ -198,12 +199,23 @@ class RbtuiApp(App):
 
     def open_run(self, run_id: int) -> None:
         """The live view of a run (on the Runs screen's stack)."""
+        from .screens.ac_run import ACRunScreen, ACVerdictScreen
         self.switch_mode("runs")
-        if isinstance(self.screen, RunScreen):
+        if isinstance(self.screen, ACVerdictScreen):
+            self.pop_screen()
+        if isinstance(self.screen, (RunScreen, ACRunScreen)):
             if self.screen.run_id == run_id:
                 return
             self.pop_screen()
-        self.push_screen(RunScreen(run_id))
+        store = self.store
+        try:
+            row = store.run(run_id) if store is not None else {}
+        except RbError:
+            row = {}
+        if (row.get("problem") or "reliable-broadcast") == "atomic-commit":
+            self.push_screen(ACRunScreen(run_id))
+        else:
+            self.push_screen(RunScreen(run_id))
 
     def open_stepper(self, run_id: int | None) -> None:
         self.switch_mode("stepper")
@@ -270,9 +282,8 @@ class RbtuiApp(App):
         """Open `candidate` in the Composer."""
         self.pending_candidate = (candidate, source)
         self.switch_mode("composer")
-        screen = self.screen
-        if hasattr(screen, "take_pending"):
-            screen.take_pending()
+        if self.hooks is not None:
+            self.hooks.take_pending()
 
     def set_verdict(self, candidate: Candidate, verdict, check: int | None = None,
                     params: dict | None = None) -> None:
@@ -285,12 +296,11 @@ class RbtuiApp(App):
                      params: dict | None = None) -> None:
         self.set_verdict(candidate, verdict, check, params)
         self.switch_mode("verdict")
-        screen = self.screen
-        if hasattr(screen, "refresh_view") and screen.is_mounted:
-            screen.refresh_view()
+        if self.hooks is not None and self.screen.is_mounted:
+            self.hooks.take_pending()
 
     # ---- palette -----------------------------------------------------------
-    def palette_commands(self, screen) -> Iterable[tuple[str, Any, str]]:
+    def palette_commands(self, screen) -> Iterable[PaletteCommand]:
         titles = {"runs": "Runs: table of learning runs", "composer": "Composer: build and verify a candidate",
                   "stepper": "Stepper: step an episode decision by decision",
                   "verdict": "Verdict: counterexample, sequence chart, PROMELA"}
@@ -301,9 +311,8 @@ class RbtuiApp(App):
                "Send the candidate shown here to the Composer")
         for kind, label in EXPORTS.items():
             yield (f"Export {label}", call(self.action_export, kind), f"Write the {label} to a file")
-        extra = getattr(screen, "palette_commands", None)
-        if extra is not None:
-            yield from extra()
+        if isinstance(screen, ScreenHooks):
+            yield from screen.palette_commands()
 
     def action_edit_current(self) -> None:
         c = self.current_candidate()
@@ -313,16 +322,20 @@ class RbtuiApp(App):
         self.edit_candidate(c, f"the {self.current_mode} screen")
 
     # ---- exports -----------------------------------------------------------
+    @property
+    def hooks(self) -> ScreenHooks | None:
+        """The screen on top, when it is one of the app's (not a dialog of Textual's)."""
+        screen = self.screen
+        return screen if isinstance(screen, ScreenHooks) else None
+
     def current_candidate(self) -> Candidate | None:
-        fn = getattr(self.screen, "current_candidate", None)
-        c = fn() if fn else None
+        c = self.hooks.current_candidate() if self.hooks is not None else None
         if c is None and self.verdict_view is not None:
             c = self.verdict_view.candidate
         return c
 
     def current_counterexample(self):
-        fn = getattr(self.screen, "current_counterexample", None)
-        cx = fn() if fn else None
+        cx = self.hooks.current_counterexample() if self.hooks is not None else None
         if cx is None and self.verdict_view is not None and self.verdict_view.verdict is not None:
             cx = self.verdict_view.verdict.counterexample
         return cx
@@ -351,14 +364,12 @@ class RbtuiApp(App):
                 return json.dumps(cx.to_json(), indent=2) + "\n", name + ".json"
             return cx.text() + "\n", name + ".txt"
         if kind == "promela":
-            fn = getattr(self.screen, "current_promela", None)
-            code = fn() if fn else None
+            code = self.hooks.current_promela() if self.hooks is not None else None
             if not code:
                 raise RbError("no PROMELA model on this screen (open a verdict first)")
             return code, "model.pml"
         if kind == "run-csv":
-            fn = getattr(self.screen, "current_run_csv", None)
-            data = fn() if fn else None
+            data = self.hooks.current_run_csv() if self.hooks is not None else None
             if not data:
                 raise RbError("no run selected to export")
             return data

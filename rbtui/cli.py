@@ -2,7 +2,8 @@
 subcommands otherwise (``rbtui --help`` lists them).
 
 Exit status: 0 success (a correct candidate), 1 an incorrect candidate,
-2 a usage error or a failure the user can act on, 130 interrupted.
+2 a usage error or a failure the user can act on, 128 + the signal's number
+when a run or a search is paused or aborted by one (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -32,12 +33,25 @@ COMMANDS: tuple[str, ...] = (
     "export",
 )
 
+#: The commands that read or write a store; the others take no --db (it would
+#: be ignored) and refuse it.
+STORE_COMMANDS: frozenset[str] = frozenset({"run", "search", "runs", "show", "export"})
+
 PROG = "rbtui"
 _STORE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line (exit 2), like every other error of rbtui."""
+
+    def error(self, message: str):
+        command = self.prog[len(PROG):].strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{PROG}: error: {where}{message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Generate Reliable Broadcast algorithms with reinforcement learning and "
                     "verify them. Without a command, opens the workbench on the store.",
@@ -49,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"rbtui.commands.{name}")
         module.add_parser(sub)
-    for sp in sub.choices.values():
+    for name, sp in sub.choices.items():
         # --db is accepted after the command too; SUPPRESS keeps a global value.
+        # A command without a store parses it only to refuse it (see main).
         if "--db" not in sp._option_string_actions:
             sp.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                            help="the store (an SQLite file)")
+                            help="the store (an SQLite file)" if name in STORE_COMMANDS
+                            else argparse.SUPPRESS)
     parser.set_defaults(handler=None)
     parser.commands = dict(sub.choices)  # type: ignore[attr-defined]
     return parser
@@ -121,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             args.db = store
         if args.command is None:
             return launch_app(args.db)
+        if args.db is not None and args.command not in STORE_COMMANDS:
+            parser.commands[args.command].error(  # type: ignore[attr-defined]
+                f"{args.command} uses no store: drop --db")
         return int(args.handler(args))
     except RbError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)

@@ -6,15 +6,21 @@ thread-safe) and the screen or the app updates itself in its handler.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from rbengine.candidate import Candidate
+    from rbengine.episode import Decision, Outcome
+    from rbengine.run import Progress, Run
+    from rbengine.verdict import Verdict
 
 
 class VerificationDone(Message):
     """A verification finished with a verdict."""
 
-    def __init__(self, token: int, candidate, params: dict, verdict) -> None:
+    def __init__(self, token: int, candidate: Candidate, params: dict, verdict: Verdict) -> None:
         super().__init__()
         self.token = token
         self.candidate = candidate
@@ -32,32 +38,40 @@ class VerificationFailed(Message):
         self.cancelled = cancelled
 
 
-class RunStarted(Message):
+class RunMessage(Message):
+    """What a run's worker tells the app; the app hands it to every screen
+    (ScreenHooks.run_update). `run_id` is None until the run exists."""
+
+    def __init__(self, key: int, run_id: int | None) -> None:
+        super().__init__()
+        self.key = key
+        self.run_id = run_id
+
+
+class RunStarted(RunMessage):
     """A run's worker created (or reopened) its run: `run_id` is now known."""
 
+    run_id: int
+
     def __init__(self, key: int, run_id: int) -> None:
-        super().__init__()
-        self.key = key
-        self.run_id = run_id
+        super().__init__(key, run_id)
 
 
-class RunProgress(Message):
-    """A run reported progress (an rbengine.run.Progress), from its worker."""
+class RunProgress(RunMessage):
+    """A run reported progress, from its worker."""
 
-    def __init__(self, key: int, run_id: int, progress: Any) -> None:
-        super().__init__()
-        self.key = key
-        self.run_id = run_id
+    run_id: int
+
+    def __init__(self, key: int, run_id: int, progress: Progress) -> None:
+        super().__init__(key, run_id)
         self.progress = progress
 
 
-class RunEnded(Message):
+class RunEnded(RunMessage):
     """A run's worker returned: finished, paused, or failed (error set)."""
 
     def __init__(self, key: int, run_id: int | None, status: str, error: str | None = None) -> None:
-        super().__init__()
-        self.key = key
-        self.run_id = run_id
+        super().__init__(key, run_id)
         self.status = status
         self.error = error
 
@@ -65,7 +79,7 @@ class RunEnded(Message):
 class StepperAttached(Message):
     """The stepper's worker opened (or created) the run to step."""
 
-    def __init__(self, token: int, run: Any, row: dict) -> None:
+    def __init__(self, token: int, run: Run, row: dict) -> None:
         super().__init__()
         self.token = token
         self.run = run
@@ -73,19 +87,19 @@ class StepperAttached(Message):
 
 
 class StepperDecision(Message):
-    """The stepper's episode made one decision (an rbengine.episode.Decision)."""
+    """The stepper's episode made one decision."""
 
-    def __init__(self, token: int, decision: Any) -> None:
+    def __init__(self, token: int, decision: Decision) -> None:
         super().__init__()
         self.token = token
         self.decision = decision
 
 
 class StepperOutcome(Message):
-    """An episode ended (its Outcome); `episodes` > 1 after a batch, and
-    `final` is False for the progress reports of a batch still running."""
+    """An episode ended; `episodes` > 1 after a batch, and `final` is False
+    for the progress reports of a batch still running."""
 
-    def __init__(self, token: int, outcome: Any, episodes: int = 1, final: bool = True) -> None:
+    def __init__(self, token: int, outcome: Outcome, episodes: int = 1, final: bool = True) -> None:
         super().__init__()
         self.token = token
         self.outcome = outcome

@@ -95,7 +95,7 @@ class RunManager:
             if h.stop_requested:
                 return "stopping" if h.finish_requested else "pausing"
             return RUNNING
-        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        holder = self.app.stepper_run_id()
         if holder == rid:
             return STEPPING
         if row.get("status") == RUNNING:
@@ -106,7 +106,8 @@ class RunManager:
         return row.get("status") or "?"
 
     # ---- control ----------------------------------------------------------------
-    def start(self, config: RunConfig, name: str | None = None) -> RunHandle:
+    def start(self, config, name: str | None = None) -> RunHandle:
+        """A new run of `config` (a RunConfig, or a config with a `problem`)."""
         config.validate()
         self.app.require_writable_store()
         h = RunHandle(next(self._keys))
@@ -120,7 +121,7 @@ class RunManager:
         if self.is_active(run_id):
             raise RbError(f"run {run_id} is already running")
         self.app.require_writable_store()
-        holder = getattr(self.app, "stepper_run_id", lambda: None)()
+        holder = self.app.stepper_run_id()
         if holder == run_id:
             raise RbError(f"run {run_id} is open in the Stepper: open another run there first")
         old = self.handle_for(run_id)
@@ -194,15 +195,17 @@ class RunManager:
         from rbengine.store import Store
         return Store(self.app.db_path, create=False)
 
-    def _open_new(self, config: RunConfig, name: str | None):
-        from rbengine.run import Run
+    def _open_new(self, config, name: str | None):
+        from rbengine import problem
         store = self._store()
-        return Run.start(store, config, name), store
+        entry = problem.get(getattr(config, "problem", None))
+        return entry.start_run(store, config, name), store
 
     def _open_existing(self, h: RunHandle, episodes: int | None, finish: bool):
-        from rbengine.run import Run
+        from rbengine import problem
         store = self._store()
-        return Run.resume(store, h.run_id, episodes=episodes), store
+        entry = problem.for_run(store.run(h.run_id))
+        return entry.resume_run(store, h.run_id, episodes=episodes), store
 
     def _execute(self, h: RunHandle, run, store) -> tuple[str, str | None]:
         h.run, h.run_id = run, run.id
@@ -228,7 +231,9 @@ class RunManager:
         p = message.progress
         h.progress = p
         h.status = p.status
-        point = (p.episode, p.states, p.distinct_correct + p.distinct_incorrect)
+        # an atomic commit run has no states or candidates of its episodes
+        point = (p.episode, getattr(p, "states", 0),
+                 getattr(p, "distinct_correct", 0) + getattr(p, "distinct_incorrect", 0))
         if not h.series or h.series[-1][0] < p.episode:
             h.series.append(point)
         return h

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from rbengine.candidate import Candidate
@@ -50,3 +53,66 @@ def test_verdict_snapshot(snap_compare, tmp_path):
 def test_runs_snapshot_empty_store(snap_compare, tmp_path):
     app = RbtuiApp(db_path=tmp_path / "store.sqlite")
     assert snap_compare(app, terminal_size=SIZE)
+
+
+# ---- both ends of the terminal sizes the layouts are made for ----------------
+SMALL, WIDE = (80, 24), (220, 50)
+EXAMPLE = Path(__file__).resolve().parent.parent / "store.sqlite.example"
+ECHO = Candidate.loads("broadcast: send_all type0\n"
+                       "receive: send_all type1 if type0 from 1; deliver if type1 from F+1")
+
+
+def n7_verdict():
+    v = verify(ECHO, only="byzantine", n=7, attacker="same-value", backend="builtin")
+    for c in v.checks:
+        c.seconds = 0.0
+    return v
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "220x50"])
+def test_verdict_n7_snapshot(snap_compare, tmp_path, size):
+    app = RbtuiApp(db_path=tmp_path / "store.sqlite", start="verdict")
+
+    async def before(pilot):
+        app.open_verdict(ECHO, n7_verdict())
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", [SMALL, (160, 40)], ids=["80x24", "160x40"])
+def test_composer_result_snapshot(snap_compare, tmp_path, size):
+    app = RbtuiApp(db_path=tmp_path / "store.sqlite", start="composer")
+
+    async def before(pilot):
+        screen = app.screen
+        screen.set_candidate(ECHO)
+        screen.query_one("#verify-n").value = "7"
+        await pilot.pause()
+        v = verify(ECHO, target="crash", n=7, backend="builtin")
+        for c in v.checks:
+            c.seconds = 0.0
+        screen.last_verdict, screen.last_candidate = v, ECHO
+        screen.last_params = screen.form_params()
+        screen._show_result()
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "220x50"])
+def test_live_view_snapshot(snap_compare, tmp_path, size):
+    db = tmp_path / "store.sqlite"
+    shutil.copy(EXAMPLE, db)
+    app = RbtuiApp(db_path=db)
+
+    async def before(pilot):
+        await pilot.press("o")
+        await pilot.pause()
+        app.screen._redraw_plots()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

@@ -2,6 +2,9 @@
 
 import json
 import random
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -245,9 +248,47 @@ def test_pseudo_code_has_the_papers_lines_for_alg3():
     assert text.splitlines()[0].startswith(" 1:") and text.splitlines()[-1].startswith(" 8:")
 
 
+def _latex_packages(text: str) -> list[str]:
+    """The packages the export's first line says it needs."""
+    first = text.splitlines()[0]
+    assert first.startswith("%"), first
+    return re.findall(r"\\usepackage\{(\w+)\}", first)
+
+
 def test_latex_rendering():
-    text = latex(ALG3, caption="Alg. 3")
-    assert text.startswith(r"\begin{algorithm}") and text.endswith(r"\end{algorithm}")
-    assert r"\caption{Alg. 3}" in text
-    assert r"SEND to all($\langle$type1, m$\rangle$)" in text
-    assert "<" not in text and ">" not in text
+    text = latex(ALG3, caption="Alg. 3 & a_b")
+    assert _latex_packages(text) == ["algorithm", "algpseudocode"]
+    body = text.splitlines()[1:]
+    assert body[0] == r"\begin{algorithm}" and body[-1] == r"\end{algorithm}"
+    assert r"\caption{Alg. 3 \& a\_b}" in text
+    assert r"SEND to all($\langle \mathit{type}_{1}, m \rangle$)" in text
+    # thresholds are mathematics, and say how many senders they require
+    assert r"from $\lfloor (N+F)/2 \rfloor + 1$ distinct parties" in text
+    assert r"from $F+1$ distinct parties" in text and r"from $1$ distinct party" in text
+    for line in body:
+        assert line.count("$") % 2 == 0, line
+        outside = re.sub(r"\$[^$]*\$", "", line)
+        assert "<" not in outside and ">" not in outside and "/2" not in outside, line
+    # only macros of LaTeX itself and of algorithm + algpseudocode (\State, not
+    # algorithmic's \STATE)
+    macros = set(re.findall(r"\\([A-Za-z]+)", "\n".join(body)))
+    assert macros <= {"begin", "end", "caption", "State", "textbf", "quad", "langle", "rangle",
+                      "mathit", "lfloor", "rfloor"}, macros
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_compiles_with_the_packages_it_names(tmp_path):
+    for name in ("alg3.txt", "bracha.txt"):
+        text = latex(Candidate.load(str(EXAMPLES / name)), caption="Alg_1 & 50%")
+        found = subprocess.run(["kpsewhich", *(p + ".sty" for p in _latex_packages(text))],
+                               capture_output=True, text=True)
+        if len(found.stdout.split()) < len(_latex_packages(text)):
+            pytest.skip("the LaTeX packages algorithm/algpseudocode are not installed")
+        preamble = "".join(rf"\usepackage{{{p}}}" for p in _latex_packages(text))
+        doc = tmp_path / "a.tex"
+        doc.write_text(rf"\documentclass{{article}}{preamble}\begin{{document}}" + "\n" + text
+                       + "\n" + r"\end{document}" + "\n")
+        r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout[-2000:]
+        assert (tmp_path / "a.pdf").stat().st_size > 0

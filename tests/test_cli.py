@@ -86,9 +86,16 @@ def test_verify_json_shape(files):
     proc = run_cli("verify", files["alg1"], "--only", "crash", "--backend", BACKEND, "--json")
     assert proc.returncode == 1
     data = json.loads(proc.stdout)  # exactly one object
-    assert {"correct", "checks", "counterexample"} <= set(data)
-    assert set(data) <= {"correct", "checks", "counterexample", "attacker", "sizes", "notes"}
+    assert {"correct", "checks", "counterexample", "candidate_hash", "backend"} <= set(data)
+    assert set(data) <= {"correct", "checks", "counterexample", "attacker", "sizes", "notes",
+                         "candidate_hash", "backend", "states", "seconds"}
     assert data["correct"] is False
+    # the same candidate and backend as the human output's first line
+    human = run_cli("verify", files["alg1"], "--only", "crash", "--backend", BACKEND)
+    assert human.stdout.splitlines()[0].split("  ", 1)[1].startswith(
+        f"candidate {data['candidate_hash']}, backend {data['backend']}, {data['states']} states")
+    assert data["backend"] == BACKEND
+    assert data["states"] == sum(c["states"] for c in data["checks"])
     for c in data["checks"]:
         assert {"mode", "n", "f", "scenario", "correct", "property", "states", "seconds"} <= set(c)
         assert c["mode"] == "crash" and c["n"] == 3 and c["f"] == 1
@@ -162,6 +169,47 @@ def test_usage_errors_exit_2(files):
     assert run_cli("verify", files["alg1"], "--backend", "nope").returncode == 2
 
 
+@pytest.mark.parametrize("command", ["verify", "matrix"])
+@pytest.mark.parametrize("types", ["0", "-1"])
+def test_types_below_one_is_refused_in_one_line(files, command, types):
+    proc = run_cli(command, files["alg1"], "--types", types)
+    assert proc.returncode == 2
+    assert "--types" in one_error_line(proc) and ">= 1" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["verify", "{alg1}"], ["matrix", "{alg1}"], ["promela", "{alg1}", "--only", "none"],
+    ["show-candidate", "{alg1}"], ["trail", "{alg1}"]])
+@pytest.mark.parametrize("before", [False, True])
+def test_db_is_refused_by_a_command_without_a_store(files, tmp_path, args, before):
+    args = [a.format(**files) for a in args]
+    db = ["--db", str(tmp_path / "s.sqlite")]
+    proc = run_cli(*(db + args if before else args + db))
+    assert proc.returncode == 2
+    assert f"{args[0]} uses no store: drop --db" in one_error_line(proc)
+    assert not (tmp_path / "s.sqlite").exists()
+    if args[0] in ("verify", "show-candidate", "promela"):  # the same without --db works
+        assert run_cli(*args).returncode in (0, 1)
+
+
+@pytest.mark.parametrize("fmt", ["json", "pseudo", "latex"])
+def test_export_refuses_scenario_without_promela(tmp_path, fmt):
+    db = tmp_path / "example.sqlite"
+    shutil.copy(ROOT / "store.sqlite.example", db)
+    proc = run_cli("export", "1", "--format", fmt, "--scenario", "broadcaster-faulty",
+                   "--db", str(db))
+    assert proc.returncode == 2 and "--scenario" in one_error_line(proc)
+    ok = run_cli("export", "1", "--format", "promela", "--scenario", "broadcaster-faulty",
+                 "--db", str(db))
+    assert ok.returncode == 0 and "broadcaster-faulty" in ok.stdout, ok.stderr
+
+
+def test_usage_errors_are_one_line(files):
+    for args in (["verify"], ["frobnicate", "x", "y"], ["verify", files["alg1"], "--backend", "nope"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2 and "--help" in one_error_line(proc)
+
+
 def test_timeout_exits_2():
     t0 = time.monotonic()
     proc = run_cli("verify", str(EXAMPLES / "alg3.txt"), "--backend", "reference",
@@ -198,7 +246,8 @@ def test_show_candidate_formats(files):
     proc = run_cli("show-candidate", files["alg3"], "--format", "pseudo")
     assert "DELIVER(<m>) if received (<type1, m>) from (N+F)/2 distinct parties" in proc.stdout
     proc = run_cli("show-candidate", files["alg3"], "--format", "latex")
-    assert proc.stdout.startswith(r"\begin{algorithm}")
+    assert proc.stdout.splitlines()[1] == r"\begin{algorithm}"
+    assert "algpseudocode" in proc.stdout.splitlines()[0]
     proc = run_cli("show-candidate", files["alg3"], "--format", "metrics")
     assert "N^2 + N" in proc.stdout
     proc = run_cli("show-candidate", str(EXAMPLES / "fig3.txt"), "--format", "metrics", "--json",

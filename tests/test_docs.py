@@ -68,3 +68,46 @@ def test_semantics_document_has_the_sections_the_code_cites():
             for m in re.finditer(r"semantics\.md ((?:§\d(?:[-/, ]+§?\d)*)?)", p.read_text()):
                 cited |= set(re.findall(r"\d", m.group(1)))
     assert cited and cited <= {str(n) for n in range(1, 7)}
+
+
+def test_learner_doc_says_episodes_on_resume_is_the_new_total():
+    """Run.resume takes `episodes` as the new plan (tests/test_cli_runs.py
+    resumes a paused run with its episodes done + 40 and checks it ends there)."""
+    text = (ROOT / "docs" / "learner.md").read_text(encoding="utf-8")
+    usage = re.findall(r"rbtui run --resume RUN \[--episodes (\w+)\]", text)
+    assert usage == ["TOTAL"], usage
+    assert "new total" in text
+    help_text = subprocess.run([sys.executable, "-m", "rbtui", "run", "--help"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60).stdout
+    assert "with --resume: the new total" in " ".join(help_text.split())
+
+
+def _documented_columns(text: str) -> dict[str, set[str]]:
+    """docs/store.md: `### table` then a table whose first cells name columns."""
+    out: dict[str, set[str]] = {}
+    for section in re.split(r"^### ", text, flags=re.M)[1:]:
+        name, body = section.split("\n", 1)
+        cols: set[str] = set()
+        for line in body.splitlines():
+            if line.startswith("| `"):
+                cols.update(re.findall(r"`(\w+)`", line.split("|")[1]))
+        out[name.strip()] = cols
+    return out
+
+
+def test_store_doc_describes_every_table_and_column(tmp_path):
+    import sqlite3
+
+    from rbengine.store import FOREIGN_KEYS, SCHEMA_VERSION, Store
+    with Store(tmp_path / "s.sqlite"):
+        pass
+    conn = sqlite3.connect(tmp_path / "s.sqlite")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    actual = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+    text = (ROOT / "docs" / "store.md").read_text(encoding="utf-8")
+    assert _documented_columns(text) == actual
+    assert f"`SCHEMA_VERSION` {SCHEMA_VERSION}" in text
+    assert re.search(rf"^\| {SCHEMA_VERSION} \|", text, re.M), "no line for the current version"
+    for table, keys in FOREIGN_KEYS.items():
+        for column, other, other_column in keys:
+            assert f"`{table}.{column}`" in text and f"`{other}.{other_column}`" in text

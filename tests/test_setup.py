@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 APT_GET = """#!/bin/bash
@@ -88,3 +90,52 @@ def test_readme_gives_exactly_two_commands_and_ci_runs_the_second():
     assert "./setup.sh" in ci
     for script in (ROOT / ".ci" / "run", ROOT / "setup.sh"):
         assert os.access(script, os.X_OK), f"{script} is not executable"
+
+
+VENV_PYTHON = """#!/bin/bash
+echo "python $*" >> "$LOG"
+if [ "$1 $2" = "-m venv" ]; then
+    mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && chmod +x "$3/bin/python"
+fi
+"""
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_setup_installs_into_a_virtual_environment_when_asked(tmp_path, how):
+    bin_dir, log, env = _sandbox(tmp_path, present=("gcc", "spin", "tmux"))
+    for tool in ("mkdir", "cp"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    (bin_dir / "fakepython").write_text(VENV_PYTHON)
+    venv = tmp_path / "env"
+    if how == "env":
+        env["RBTUI_VENV"] = str(venv)
+    proc = subprocess.run([shutil.which("bash"), str(ROOT / "setup.sh"),
+                           *(["--venv", str(venv)] if how == "option" else [])],
+                          env=env, text=True, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
+    assert f"python -m venv {venv}" in calls
+    # pip runs in the environment, never in the interpreter that made it
+    pip = [c for c in calls if " pip install" in c]
+    assert pip == [PIP] and (venv / "bin" / "python").exists()
+    assert f". {venv}/bin/activate" in proc.stdout
+    assert not any(c.startswith("apt-get") for c in calls)
+    # again: the environment is reused
+    log.write_text("")
+    again = subprocess.run([shutil.which("bash"), str(ROOT / "setup.sh"), "--venv", str(venv)],
+                           env=env, text=True, capture_output=True, timeout=30)
+    assert again.returncode == 0 and not any("venv" in c for c in log.read_text().splitlines())
+
+
+def test_setup_refuses_an_unknown_option(tmp_path):
+    _bin, log, env = _sandbox(tmp_path, present=("gcc", "spin", "tmux"))
+    proc = subprocess.run([shutil.which("bash"), str(ROOT / "setup.sh"), "--venv"], env=env,
+                          text=True, capture_output=True, timeout=30)
+    assert proc.returncode == 2 and "usage" in proc.stderr
+    assert not log.exists() or not log.read_text()
+
+
+def test_readme_tells_the_installs_setup_offers():
+    text = (ROOT / "README.md").read_text()
+    for words in ("pipx install .", "uv tool install .", "./setup.sh --venv"):
+        assert words in text, words

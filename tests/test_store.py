@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -98,7 +99,7 @@ def test_run_is_recorded(tmp_path):
     with Store(p, readonly=True) as s:
         row = s.run(r.id)
         assert row["status"] == "finished" and row["episodes_done"] == 80
-        assert row["correct"] + row["incorrect"] == 80
+        assert row["correct_episodes"] + row["incorrect_episodes"] == 80
         eps = s.episodes(r.id)
         assert [e["episode"] for e in eps] == list(range(1, 81))
         assert all(e["states"] > 0 for e in eps)
@@ -255,7 +256,7 @@ def test_a_store_of_schema_1_is_read_as_it_is_and_migrated_when_written(tmp_path
         assert "request" not in rows[0] and s.pending_request(rows[0]["id"]) is None
     assert digest(p) == before
     with Store(p) as s:  # opened for writing: migrated, data kept
-        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         rid = s.runs()[0]["id"]
         assert s.runs()[0]["request"] is None
         assert not s.request(rid, "pause")  # not running: nothing to ask
@@ -279,5 +280,118 @@ def test_a_store_of_schema_2_gains_the_request_column(tmp_path):
         assert s.runs()[0]["episodes_done"] == 5 and s.pending_request(1) is None
     with Store(p) as s:
         assert s.runs()[0]["request"] is None and s.runs()[0]["episodes_done"] == 5
-        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert s.run_checks(1) is None
+
+
+# ------------------------------------------------- schema 5: keys and names --
+def _foreign_keys(conn: sqlite3.Connection, table: str) -> set[tuple[str, str, str]]:
+    return {(r[3], r[2], r[4]) for r in conn.execute(f"PRAGMA foreign_key_list({table})")}
+
+
+def _primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in sorted(conn.execute(f"PRAGMA table_info({table})"), key=lambda r: r[5])
+            if r[5]]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _check_keys_and_names(conn: sqlite3.Connection) -> None:
+    from rbengine.store import FOREIGN_KEYS, RENAMED_COLUMNS
+    for table, keys in FOREIGN_KEYS.items():
+        assert _foreign_keys(conn, table) == set(keys), table
+    assert ("run_id", "runs", "id") in _foreign_keys(conn, "episodes")
+    for table, renames in RENAMED_COLUMNS.items():
+        cols = _columns(conn, table)
+        assert not set(renames) & cols and set(renames.values()) <= cols, (table, cols)
+    # "correct" alone is a verdict (0 or 1) wherever it is a column
+    for table in ("episodes", "verdicts", "search_verdicts"):
+        assert {r[0] for r in conn.execute(f"SELECT DISTINCT correct FROM {table}")} <= {0, 1}
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_new_store_declares_and_enforces_its_foreign_keys(tmp_path):
+    p = tmp_path / "s.sqlite"
+    finished_run(p, episodes=20)
+    with Store(tmp_path / "s.sqlite") as s:
+        from rbengine.fanout import Serial
+        from rbengine.search import Search
+        search = Search.start(s, RunConfig.from_dict({"target": "none", "heuristics": {"GH6": {"max": 3}}}))
+        with Serial() as fan:
+            search.execute(fan)
+        _check_keys_and_names(s.db.conn)
+        assert s.searches()[0]["correct_candidates"] >= 1
+        row = s.run(1)
+        assert row["correct_episodes"] + row["incorrect_episodes"] == 20
+        with pytest.raises(sqlite3.IntegrityError):  # an episode of no run
+            s.db.conn.execute("INSERT INTO episodes (run_id, episode, candidate_hash, correct) "
+                              "VALUES (99, 1, ?, 1)", (row["best_hash"],))
+        with pytest.raises(sqlite3.IntegrityError):  # a checkpoint of no run
+            s.db.conn.execute("INSERT INTO checkpoints (run_id, episode, learner) "
+                              "VALUES (99, 1, '{}')")
+        s.delete_run(1)
+        assert s.runs() == [] and s.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_store_of_schema_4_is_read_under_the_new_names_and_migrated_when_written(tmp_path):
+    """A schema-4 store: the counts named correct/incorrect, no foreign keys."""
+    p = tmp_path / "v4.sqlite"
+    finished_run(p, episodes=30)
+    with Store(p) as s:
+        from rbengine.fanout import Serial
+        from rbengine.search import Search
+        with Serial() as fan:
+            Search.start(s, RunConfig.from_dict({"target": "none", "heuristics": {"GH6": {"max": 3}}})).execute(fan)
+        before_run, before_search = s.run(1), s.search(1)
+    c = sqlite3.connect(p)
+    for table, renames in (("runs", {"correct_episodes": "correct", "incorrect_episodes": "incorrect"}),
+                           ("searches", {"correct_candidates": "correct",
+                                         "incorrect_candidates": "incorrect"})):
+        for new, old in renames.items():
+            c.execute(f"ALTER TABLE {table} RENAME COLUMN {new} TO {old}")
+    keys = {t: _primary_key(c, t) for t in ("episodes", "qtable", "learner_state")}
+    for table in keys:  # as before schema 5: no foreign keys
+        sql = c.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        name = r"""[\["]?\w+[\]"]?"""  # a name, bare or quoted
+        sql = re.sub(rf"\s+REFERENCES\s+{name}\s*\({name}\)", "", sql)
+        c.execute(re.sub(rf"^CREATE TABLE {name}", f"CREATE TABLE old_{table}", sql))
+        c.execute(f"INSERT INTO old_{table} SELECT * FROM {table}")
+        c.execute(f"DROP TABLE {table}")
+        c.execute(f"ALTER TABLE old_{table} RENAME TO {table}")
+        assert _foreign_keys(c, table) == set() and _primary_key(c, table) == keys[table]
+    c.execute("PRAGMA user_version = 4")
+    c.commit()
+    c.close()
+    episodes = len(sqlite3.connect(p).execute("SELECT * FROM episodes").fetchall())
+    before = digest(p)
+    with Store(p, readonly=True) as s:  # read as it is, under today's names
+        assert s.run(1) == before_run and s.runs() == [before_run]
+        assert s.search("s1") == before_search and s.searches() == [before_search]
+    assert digest(p) == before
+    with Store(p) as s:
+        assert s.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        _check_keys_and_names(s.db.conn)
+        assert {t: _primary_key(s.db.conn, t) for t in keys} == keys
+        assert s.run(1) == before_run and s.search(1) == before_search
+        assert len(s.episodes(1)) == episodes == 30
+    with Store(p) as s:  # and the migrated store keeps working
+        assert Run.resume(s, 1, episodes=40).execute() == "finished"
+    with Store(p, readonly=True) as s:
+        row = s.run(1)
+        assert row["correct_episodes"] + row["incorrect_episodes"] == 40
+
+
+def test_the_example_store_migrates_to_the_current_schema_and_keeps_its_counts(tmp_path):
+    import shutil
+    p = tmp_path / "example.sqlite"
+    shutil.copy(ROOT / "store.sqlite.example", p)
+    c = sqlite3.connect(p)
+    old = c.execute("SELECT id, correct, incorrect FROM runs").fetchall()
+    c.close()
+    with Store(p, readonly=True) as s:
+        assert [(r["id"], r["correct_episodes"], r["incorrect_episodes"]) for r in s.runs()] == old
+    with Store(p) as s:
+        _check_keys_and_names(s.db.conn)
+        assert [(r["id"], r["correct_episodes"], r["incorrect_episodes"]) for r in s.runs()] == old

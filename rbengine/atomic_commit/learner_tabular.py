@@ -94,3 +94,39 @@ class TabularLearner:
         res.episodes = self.episodes
         res.seconds = time.perf_counter() - t0
         return res
+
+    # -- save and resume ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything the next episode depends on, as JSON: Q values, counts,
+        the counterexample pool, the generator."""
+        return {"n": self.model.n, "rounds": self.model.rounds, "f": self.model.f,
+                "partial": self.model.partial, "properties": self.model.properties,
+                "k": self.k, "seed": self.seed, "c": self.c, "alpha": self.alpha,
+                "check_every": self.check_every, "p_pool": self.p_pool,
+                "episodes": self.episodes, "rng": _jsonable(self.rng.getstate()),
+                "q": [[s, list(c), self.q[(s, c)], self.n_sa[(s, c)]] for s, c in self.q],
+                "pool": [[list(v), {str(p): [r, sorted(to)] for p, (r, to) in cr.items()}]
+                         for v, cr in self.pool]}
+
+    @classmethod
+    def from_state_dict(cls, d: dict) -> "TabularLearner":
+        props = d["properties"]
+        model = Model(d["n"], d["rounds"], f=d["f"], partial=d["partial"],
+                      properties=props if isinstance(props, str) else tuple(props))
+        self = cls(model, d["k"], d["seed"], d["c"], d["alpha"], d["check_every"], d["p_pool"])
+        for s, c, q, n in d["q"]:
+            self.q[(s, tuple(c))], self.n_sa[(s, tuple(c))] = list(q), list(n)
+        self.pool = [(tuple(v), {int(p): (r, frozenset(to)) for p, (r, to) in cr.items()})
+                     for v, cr in d["pool"]]
+        self.episodes = d["episodes"]
+        self.rng.setstate(_tuples(d["rng"]))
+        return self
+
+
+def _jsonable(x):
+    return [_jsonable(y) for y in x] if isinstance(x, tuple) else x
+
+
+def _tuples(x):
+    return tuple(_tuples(y) for y in x) if isinstance(x, list) else x

@@ -33,8 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import threshold as thr
-from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
+from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, Action
 from ..candidate import Candidate
+from ..counterexample import Step
 from ..errors import OracleError
 from ..notation import format_action
 from ..scenario import Scenario
@@ -96,6 +97,17 @@ class Table:
         return ",".join(str(v) for v in [len(vals), *vals])
 
 
+def slot(action: Action, n: int, f: int) -> int | None:
+    """The index in ``eff`` of a receive action with a threshold (None: it can
+    never fire, more distinct senders than processes); its effect is or-ed there."""
+    if action.threshold == thr.ORIGIN:
+        return action.cond_type * (n + 1)
+    need = thr.value(action.threshold, n, f)
+    if need > n:
+        return None
+    return action.cond_type * (n + 1) + need
+
+
 def table(candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
           props: int = 7) -> Table:
     """The candidate and the scenario as the model reads them (t types compiled)."""
@@ -113,13 +125,9 @@ def table(candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
             eff0 |= _effect(a)
             ztext.append(format_action(a))
             continue
-        if a.threshold == thr.ORIGIN:
-            i = a.cond_type * (n + 1)
-        else:
-            need = thr.value(a.threshold, n, f)
-            if need > n:  # more distinct senders than processes: never fires
-                continue
-            i = a.cond_type * (n + 1) + need
+        i = slot(a, n, f)
+        if i is None:  # more distinct senders than processes: never fires
+            continue
         eff[i] |= _effect(a)
         texts.setdefault(i, []).append(format_action(a))
     faulty = sum(1 << p for p in scenario.faulty)
@@ -180,6 +188,52 @@ def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) 
                    table=table_ctx, notation=candidate.notation().splitlines(),
                    scenario_label=scenario.label(), meta=meta,
                    faulty_text=", ".join(f"p{p}" for p in scenario.faulty) or "none")
+
+
+#: the code a concrete step's kind runs in a standalone model, first match
+#: (the actions it fires are found in the table, see step_lines)
+_ANCHORS = {
+    "broadcast": ("fire(0, 0, effb)", "fire(0, effb)"),
+    "receive": ("inline absorb(", "inline batch("),
+    "emit": ('printf("EV emit',),
+    "crash": ("No crash move", "crash"),
+    "byzantine": ("a Byzantine process sends", "inline batch("),
+}
+
+
+def step_lines(model: str, candidate: Candidate, scenario: Scenario, step: Step) -> list[int]:
+    """The lines (1-based) of a standalone model (promela()) that a concrete
+    counterexample step executes: the table entries of the actions it fires
+    (``effb`` for RB-Broadcast, ``eff0`` for the first receipt's actions with
+    no threshold, ``eff[slot]`` for the others, the slot being the one
+    table() fills), then the code of its kind. The first is the one to show."""
+    lines = model.splitlines()
+
+    def first(prefix: str) -> int | None:
+        return next((k + 1 for k, text in enumerate(lines) if text.strip().startswith(prefix)),
+                    None)
+
+    found: list[int] = []
+    handler = candidate.broadcast if step.kind == "broadcast" else candidate.receive
+    for text in step.fired:
+        action = next((a for a in handler if format_action(a) == text), None)
+        if action is None:
+            continue
+        if step.kind == "broadcast":
+            k = first("effb = ")
+        elif action.threshold == "0":
+            k = first("eff0 = ")
+        else:
+            i = slot(action, scenario.n, scenario.f)
+            k = first(f"eff[{i}] = ") if i is not None else None
+        if k is not None and k not in found:
+            found.append(k)
+    for anchor in _ANCHORS.get(step.kind, ()):
+        k = next((k + 1 for k, text in enumerate(lines) if anchor in text), None)
+        if k is not None:
+            found.append(k)
+            break
+    return found
 
 
 # ---------------------------------------------------------------------------

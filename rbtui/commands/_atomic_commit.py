@@ -11,11 +11,12 @@ import argparse
 import json
 import sys
 
+from rbengine import problem as problems
 from rbengine.errors import CandidateError, OracleError
 
 from ._common import Style
 
-PROBLEMS = ("reliable-broadcast", "atomic-commit")
+PROBLEMS = problems.names()
 BACKENDS = ("builtin", "z3")
 DEFAULT_ROUNDS = 2
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.file == "-":
         machine = Machine.loads(sys.stdin.read(), args.n)
     else:
-        machine = Machine.load(args.file, args.n)
+        machine = problems.get("atomic-commit").load_candidate(args.file, n=args.n)
     set_name = args.properties or "classical"
     rounds = DEFAULT_ROUNDS if args.rounds is None else args.rounds
     base = Model(machine.n, rounds, f=args.f, properties=set_name)

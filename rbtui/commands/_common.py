@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from rbengine.candidate import Candidate
-from rbengine.errors import CandidateError
+from rbengine.errors import CandidateError, RbError
 from rbengine.scenario import ATTACKERS, MODES
+
+
+class UsageError(RbError):
+    """Options that do not go together (one line, exit status 2)."""
 
 
 def read_candidate(path: str) -> Candidate:
@@ -28,6 +33,20 @@ def read_candidate(path: str) -> Candidate:
 def add_candidate_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE",
                         help="candidate file, JSON or compact notation ('-' reads standard input)")
+
+
+def at_least(low: int):
+    """An argparse type: a whole number >= `low`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
+        return value
+    parse.__name__ = f"number >= {low}"
+    return parse
 
 
 def positive_int(text: str) -> int:
@@ -52,6 +71,13 @@ def add_attacker_argument(parser: argparse.ArgumentParser) -> None:
 
 
 MODE_CHOICES = MODES
+
+
+def signal_status(signum: int | None) -> int:
+    """The shell's convention for a command ended by a signal, 128 + its
+    number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (a pause from elsewhere
+    is reported as 130, as if asked by Ctrl-C)."""
+    return 128 + int(signum if signum is not None else signal.SIGINT)
 
 
 class Style:

@@ -16,7 +16,8 @@ from rbengine import oracle
 from rbengine.counterexample import Counterexample
 from rbengine.scenario import MODES
 
-from ._common import Style, add_attacker_argument, add_candidate_argument, read_candidate
+from ._common import (Style, add_attacker_argument, add_candidate_argument, at_least,
+                      read_candidate)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -37,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_attacker_argument(p)
     p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
                    help="oracle backend (default: spin when installed, else builtin)")
-    p.add_argument("--types", type=int, metavar="T", default=None,
+    p.add_argument("--types", type=at_least(1), metavar="T", default=None,
                    help="message types a Byzantine process may send")
     p.add_argument("--timeout", type=float, metavar="S", default=None,
                    help="give up on a cell after S seconds (the cell reads 'timeout')")

@@ -4,7 +4,8 @@ Ctrl-C (or SIGTERM) pauses after the episode in flight, checkpoints and prints
 how to resume; a second Ctrl-C aborts (the last checkpoint stays). A finished
 run's report adds the checks of rbengine.run_checks (--no-report-checks skips
 them). Exit status 0 when the run found a correct candidate, 1 when it did
-not, 2 on an error or when two backends disagree, 130 when paused.
+not, 2 on an error or when two backends disagree, 128 + the signal's number
+when paused or aborted by one (130 for Ctrl-C, 143 for SIGTERM).
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 from rbengine import metrics
 
-from ._common import positive_int
+from . import _atomic_commit_run
 from ._checks import add_checks_argument, report_disagreements
+from ._common import positive_int, signal_status
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "run", help="learn a Reliable Broadcast algorithm (headless)",
+        "run", help="learn a Reliable Broadcast algorithm or an atomic commit protocol (headless)",
         description="Run the RB-Learner for a target failure mode and record the run in the "
                     "store: Q-learning with UCB over episodes, then the optimisation episode. "
                     "Ctrl-C pauses (resume with --resume RUN).")
@@ -72,6 +74,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_checks_argument(p)
     p.add_argument("--json", action="store_true", help="print the run as one JSON object at the end")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _atomic_commit_run.add_arguments(p)
     p.set_defaults(handler=main)
     return p
 
@@ -171,6 +174,9 @@ def _resume_hint(run_id: int, db: str | None) -> str:
 
 # --------------------------------------------------------------------- main --
 def main(args: argparse.Namespace) -> int:
+    status = _atomic_commit_run.dispatch(args)
+    if status is not None:
+        return status
     db = getattr(args, "db", None)
     if args.resume is not None:
         given = [f for f in ("target", "config", "seed", "n", "f", "sizes", "attacker", "vocabulary",
@@ -192,11 +198,15 @@ def main(args: argparse.Namespace) -> int:
         run = Run.resume(store, args.resume, episodes=args.episodes) if cfg is None \
             else Run.start(store, cfg, name=args.name)
 
+        signals: list[int] = []
+
         def on_signal(signum, frame):
+            signals.append(signum)
             if run.stopping:
                 raise KeyboardInterrupt
             run.stop()
-            printer.note("pausing after the current episode... (Ctrl-C again to abort)")
+            if not args.quiet:
+                printer.note("pausing after the current episode... (Ctrl-C again to abort)")
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -211,7 +221,7 @@ def main(args: argparse.Namespace) -> int:
                 print(f"rbtui: run {run.id} aborted after {run.learner.episodes_done} episodes "
                       f"(kept up to the last checkpoint); resume with: {_resume_hint(run.id, db)}",
                       file=sys.stderr)
-                return 130
+                return signal_status(signals[-1] if signals else None)
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
@@ -239,7 +249,7 @@ def main(args: argparse.Namespace) -> int:
         if report_disagreements(report.get("checks")):
             return 2
         if status == PAUSED:
-            return 130
+            return signal_status(signals[0] if signals else None)
         return 0 if report["result"] is not None else 1
     finally:
         store.close()
@@ -253,7 +263,7 @@ def print_summary(report: dict, run: Run) -> None:
     print(f"run {report['id']} {report['status']}: {eps['done']}/{eps['planned']} episodes in "
           f"{secs:.1f} s ({rate:.0f} episodes/s), cache hit rate "
           f"{100 * report['cache']['hit_rate']:.0f}%")
-    print(f"correct {report['correct']} / incorrect {report['incorrect']} episodes "
+    print(f"correct {eps['correct']} / incorrect {eps['incorrect']} episodes "
           f"({report['candidates']['correct']} / {report['candidates']['incorrect']} distinct "
           f"candidates), {report['states']} states explored")
     if report["message"]:

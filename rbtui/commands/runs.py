@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rbengine.report import run_report
+from rbengine.problem import run_report
 from rbengine.search import report as search_report
 from rbengine.store import Store, default_path
 
@@ -31,14 +31,15 @@ def _cost(entry: dict | None) -> str:
 
 
 def table(reports: list[dict]) -> str:
-    # "correct" counts episodes in one column and distinct candidates in the other
     head = ("ID", "NAME", "STATUS", "TARGET", "N", "EPISODES", "CORRECT/INCORRECT EPISODES",
             "CORRECT/INCORRECT CANDIDATES", "CACHE", "RESULT m/s/d", "TIME")
     rows = [head]
     for r in reports:
+        if r.get("problem", "reliable-broadcast") != "reliable-broadcast":
+            continue
         rows.append((str(r["id"]), r["name"] or "-", r["status"], r["target"], str(r["n"]),
                      f"{r['episodes']['done']}/{r['episodes']['planned']}",
-                     f"{r['correct']}/{r['incorrect']}",
+                     f"{r['episodes']['correct']}/{r['episodes']['incorrect']}",
                      f"{r['candidates']['correct']}/{r['candidates']['incorrect']}",
                      f"{100 * r['cache']['hit_rate']:.0f}%", _cost(r["result"]),
                      f"{r['seconds']:.0f}s"))
@@ -46,9 +47,26 @@ def table(reports: list[dict]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
 
+def ac_table(reports: list[dict]) -> str:
+    """Atomic commit runs: sizes, learner, machines verified, first correct."""
+    head = ("ID", "NAME", "STATUS", "PROBLEM", "N", "R", "K", "PROPERTIES", "LEARNER",
+            "EPISODES", "VERIFIED", "FIRST CORRECT", "RESULT", "TIME")
+    rows = [head]
+    for r in reports:
+        fc = r["first_correct"]
+        rows.append((str(r["id"]), r["name"] or "-", r["status"], r["problem"], str(r["n"]),
+                     str(r["rounds"]), str(r["states"]), r["properties"], r["learner"],
+                     f"{r['episodes']['done']}/{r['episodes']['planned']}", str(r["verified"]),
+                     "-" if fc is None else f"episode {fc['episode']}",
+                     "-" if r["result"] is None else r["result"]["hash"],
+                     f"{r['seconds']:.0f}s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
 def search_table(reports: list[dict]) -> str:
-    head = ("ID", "NAME", "STATUS", "TARGET", "N", "VERIFIED", "CORRECT", "LEVEL", "OPTIMUM",
-            "TIME")
+    head = ("ID", "NAME", "STATUS", "TARGET", "N", "VERIFIED", "CORRECT CANDIDATES", "LEVEL",
+            "OPTIMUM", "TIME")
     rows = [head]
     for r in reports:
         rows.append((r["id"], r["name"] or "-", r["status"], r["target"], str(r["n"]),
@@ -75,9 +93,17 @@ def run(args: argparse.Namespace) -> int:
     if not reports and not searches:
         print("no runs yet (start one with: rbtui run --target crash)")
         return 0
-    if reports:
-        print(table(reports))
+    rb = [r for r in reports if r.get("problem", "reliable-broadcast") == "reliable-broadcast"]
+    ac = [r for r in reports if r.get("problem") == "atomic-commit"]
+    if rb:
+        print(table(rb))
         print("RESULT m/s/d: messages sent / communication steps / messages to deliver, at the run's N")
+    if ac:
+        if rb:
+            print()
+        print("atomic commit runs (rbtui run --problem atomic-commit):")
+        print(ac_table(ac))
+        print("R rounds, K unnamed states; RESULT: the hash of the first correct machine")
     if searches:
         if reports:
             print()

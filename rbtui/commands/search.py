@@ -4,7 +4,8 @@ exhaustive search in the cost order on Dask workers (rbengine.search).
 Ctrl-C (or SIGTERM) pauses: the batches in flight are dropped, everything
 verified is kept, and ``--resume ID`` continues. Exit status 0 when the
 search ends with a certified cheapest correct candidate, 1 when the space
-holds no correct candidate, 2 on an error, 130 when paused.
+holds no correct candidate, 2 on an error, 128 + the signal's number when
+paused or aborted by one (130 for Ctrl-C, 143 for SIGTERM).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from rbengine.space import Space
 from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 
-from ._common import positive_int
+from . import _atomic_commit_search
+from ._common import positive_int, signal_status
 
 #: Flags that describe the space (refused on --resume when they differ).
 SPACE_FLAGS = ("target", "n", "f", "sizes", "attacker", "vocabulary", "max_actions", "off",
@@ -82,6 +84,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="a name for the search")
     p.add_argument("--json", action="store_true", help="print the search as one JSON object")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _atomic_commit_search.add_arguments(p)
     p.set_defaults(handler=main)
     return p
 
@@ -222,6 +225,9 @@ def _hint(sid: int, db) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    status = _atomic_commit_search.dispatch(args)
+    if status is not None:
+        return status
     db = getattr(args, "db", None)
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     if args.count:
@@ -262,24 +268,28 @@ def main(args: argparse.Namespace) -> int:
             else:
                 printer.note("counting the space...")
                 search = Search.start(store, cfg, all_=args.all, name=args.name)
-            status = _execute(args, search, fan, printer, store, db)
+            signals: list[int] = []
+            status = _execute(args, search, fan, printer, store, db, signals)
         if status is None:
-            return 130
+            return signal_status(signals[-1] if signals else None)
         rep = report(store, search.id)
         if status == PAUSED:
             print(f"rbtui: search s{search.id} paused after {search.verified}/{rep['total']} "
                   f"candidates; resume with: {_hint(search.id, db)}", file=sys.stderr)
         print(json.dumps(rep, indent=2) if args.json else summary(rep))
         if status == PAUSED:
-            return 130
+            return signal_status(signals[0] if signals else None)
         return 0 if rep["optimum"] is not None else 1
     finally:
         store.close()
 
 
-def _execute(args, search: Search, fan, printer: ProgressPrinter, store: Store, db):
-    """The search's loop with Ctrl-C pausing it; None when aborted."""
+def _execute(args, search: Search, fan, printer: ProgressPrinter, store: Store, db,
+             signals: list[int]):
+    """The search's loop with Ctrl-C pausing it; None when aborted. The
+    signals received are appended to `signals` (for the exit status)."""
     def on_signal(signum, frame):
+        signals.append(signum)
         if search.stopping:
             raise KeyboardInterrupt
         search.stop()

@@ -12,7 +12,8 @@ from rbengine import metrics
 from rbengine.candidate import Candidate
 from rbengine.notation import pseudo
 from rbengine.errors import StoreError
-from rbengine.report import optimum_text, run_report
+from rbengine.problem import run_report
+from rbengine.report import optimum_text
 from rbengine.search import report as search_report
 from rbengine.store import Store
 from rbengine import run_checks
@@ -49,14 +50,19 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(search, indent=2) if args.json else summary(search))
             return 0
         r = run_report(store, args.run, full=True)
-        if r["checks"] is None and r["status"] == "finished" and not args.no_report_checks:
+        if (r.get("checks") is None and r["status"] == "finished"
+                and r.get("problem") != "atomic-commit" and not args.no_report_checks):
             # not recorded (skipped at the run's end, or an older store): computed
             # now, not written (showing leaves the store untouched)
             r["checks"] = run_checks.compute(store, r["id"])
-    bad = report_disagreements(r["checks"])
+    bad = report_disagreements(r.get("checks"))
     if args.json:
         print(json.dumps(r, indent=2))
         return 2 if bad else 0
+    if r["problem"] == "atomic-commit":
+        from ._atomic_commit_run import summary
+        print(summary(r))
+        return 0
     cfg = r["config"]
     h = cfg["heuristics"]
     off = [k for k, v in h.items() if not v["on"]]
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         f"heuristics: " + ("all on" if not off else "off: " + ", ".join(off))
         + f" (GH6 {h['GH6']['min']}..{h['GH6']['max']}, GH10 {h['GH10']['max_types']} types)",
         f"episodes {r['episodes']['done']}/{r['episodes']['planned']} in {r['seconds']:.1f} s; "
-        f"correct {r['correct']}, incorrect {r['incorrect']} "
+        f"correct {r['episodes']['correct']}, incorrect {r['episodes']['incorrect']} "
         f"({r['candidates']['correct']}/{r['candidates']['incorrect']} distinct candidates); "
         f"{r['states']} states; cache hit rate {100 * r['cache']['hit_rate']:.0f}%",
     ]

@@ -18,7 +18,7 @@ from rbengine.scenario import MODES, PAPER_N
 from rbengine.verdict import Check, Verdict
 
 from . import _atomic_commit
-from ._common import (Style, add_attacker_argument, add_candidate_argument,
+from ._common import (Style, at_least, add_attacker_argument, add_candidate_argument,
                       add_size_arguments, read_candidate)
 
 
@@ -46,11 +46,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=oracle.BACKENDS, default=None,
                    help="spin (the default when Spin and gcc are installed), builtin "
                         "(the built-in checker) or reference (unreduced, slow)")
-    p.add_argument("--types", type=int, metavar="T", default=None,
+    p.add_argument("--types", type=at_least(1), metavar="T", default=None,
                    help="message types a Byzantine process may send (default: 2, or more "
                         "when the candidate uses more)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: {correct, checks, sizes, notes, counterexample}")
+                   help="print one JSON object: {correct, candidate_hash, backend, states, "
+                        "seconds, checks, sizes, notes, counterexample}")
     p.add_argument("--timeout", type=float, metavar="S", default=None,
                    help="give up after S seconds (exit status 2)")
     _atomic_commit.add_arguments(p)
@@ -108,10 +109,19 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise OracleError(f"backend {backend!r} is not available ({exc})") from None
     if args.json:
-        print(json.dumps(verdict.to_json()))
+        print(json.dumps(as_json(verdict)))
     else:
         print(human(verdict, Style()))
     return 0 if verdict.correct else 1
+
+
+def as_json(verdict: Verdict) -> dict:
+    """The verdict with what the human output's first line also says: which
+    candidate (its hash, as in the store) and which backend judged it."""
+    return {"correct": verdict.correct, "candidate_hash": verdict.candidate_hash,
+            "backend": verdict.backend, "states": verdict.states,
+            "seconds": round(verdict.seconds, 6),
+            **{k: v for k, v in verdict.to_json().items() if k != "correct"}}
 
 
 def _mode(c: Check) -> str:

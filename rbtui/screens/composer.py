@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
@@ -26,9 +25,14 @@ from rbengine.size import MAX_N
 
 from ..messages import VerificationDone, VerificationFailed
 from ..present import scenario_label
+from .base import RbScreen
 from .dialogs import PathScreen
 
 MAX_TYPES = 4
+#: narrower than this, the two panes are stacked and scroll
+NARROW = 100
+#: columns the editing pane keeps when the results table asks for more room
+LEFT_MIN = 60
 HANDLER_TABLES = {"broadcast": "#broadcast-actions", "receive": "#receive-actions"}
 
 
@@ -68,7 +72,7 @@ def describe_params(p: dict) -> str:
     return f"{what}{att}, N={p['n']}{f}, {p['backend']}"
 
 
-class ComposerScreen(Screen):
+class ComposerScreen(RbScreen):
     HELP_TOPIC = "composer"
     BINDINGS = [
         Binding("ctrl+r", "verify", "Verify", id="verify"),
@@ -148,6 +152,23 @@ class ComposerScreen(Screen):
                 yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Stack the panes when narrow; when wide, widen the right pane to the
+        results table's columns (as far as the editing pane can spare)."""
+        width = self.size.width
+        self.set_class(width < NARROW, "narrow")
+        right = self.query_one("#composer-right")
+        table = self.query_one("#checks", DataTable)
+        if width < NARROW:
+            right.styles.width = "100%"
+            return
+        need = table.virtual_size.width + 5  # padding, border, scrollbar
+        share = width * 2 // 5  # the 2fr of 3fr + 2fr
+        right.styles.width = max(share, min(need, width - LEFT_MIN))
+
     def on_mount(self) -> None:
         for sel in HANDLER_TABLES.values():
             self.query_one(sel, DataTable).add_columns("#", "action")
@@ -174,7 +195,7 @@ class ComposerScreen(Screen):
         self._refresh(from_text=False)
 
     def take_pending(self) -> None:
-        pending = getattr(self.app, "pending_candidate", None)
+        pending = self.app.pending_candidate
         if pending is None or not self.is_mounted:
             return
         self.app.pending_candidate = None
@@ -398,6 +419,9 @@ class ComposerScreen(Screen):
         self._stop_verifying("")
         self._show_result()
         self.app.set_verdict(message.candidate, v, params=message.params)
+        if self.has_class("narrow"):  # stacked: bring the result into view
+            status = self.query_one("#verify-status")
+            self.call_after_refresh(status.scroll_visible, animate=False)
 
     def on_verification_failed(self, message: VerificationFailed) -> None:
         if message.token != self._token:
@@ -444,6 +468,7 @@ class ComposerScreen(Screen):
         for c in v.checks:
             table.add_row(scenario_label(c), "[green]correct[/]" if c.correct else "[red]incorrect[/]",
                           c.property or "", str(c.states), f"{c.seconds:.2f}s")
+        self.call_after_refresh(self._fit)
 
     @on(DataTable.RowSelected, "#checks")
     def _check_selected(self, event: DataTable.RowSelected) -> None:

@@ -7,8 +7,9 @@ from importlib import resources
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown
+
+from .base import RbDialog
 
 
 def help_text(topic: str) -> str:
@@ -19,7 +20,7 @@ def help_text(topic: str) -> str:
         return f"# {topic}\n\nNo help page for this screen yet."
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(RbDialog[None]):
     """A screen's help page; F1 or Escape closes it."""
 
     BINDINGS = [
@@ -35,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(help_text(self.topic), id="help-markdown")
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(RbDialog[bool]):
     """Yes/no question; returns True only on an explicit yes."""
 
     BINDINGS = [
@@ -64,7 +65,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class PathScreen(ModalScreen[str | None]):
+class PathScreen(RbDialog[str | None]):
     """Asks for a file path; returns it, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="path-cancel")]

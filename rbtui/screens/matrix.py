@@ -13,7 +13,7 @@ import threading
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -23,12 +23,13 @@ from rbengine.size import within_bound
 from rbengine.verdict import Verdict
 
 from ..messages import MatrixCell, MatrixEnded
+from .base import RbScreen
 
 CELL_SECONDS = 20.0
 SPAN = 3
 
 
-class MatrixScreen(Screen):
+class MatrixScreen(RbScreen):
     BINDINGS = [
         Binding("escape", "cancel_or_close", "Cancel / close", id="matrix-cancel"),
         Binding("enter", "open_cell", "Counterexample", id="matrix-open", show=True),

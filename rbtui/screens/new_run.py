@@ -8,13 +8,14 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rbengine.config import HeuristicsConfig, RunConfig
 from rbengine.errors import RbError
 from rbengine.scenario import ATTACKERS, MODES
 from rbengine.vocabulary import PRESETS
+
+from .base import RbDialog
 
 
 def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episodes: str,
@@ -45,7 +46,7 @@ def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episod
     return cfg.validate()
 
 
-class NewRunScreen(ModalScreen[RunConfig | None]):
+class NewRunScreen(RbDialog[RunConfig | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="new-run-cancel")]
 
     def compose(self) -> ComposeResult:

@@ -7,17 +7,22 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+import json
+
+from rbengine import reward as rw
 from rbengine.candidate import Candidate
+from rbengine.config import RunConfig
 from rbengine.errors import RbError
 from rbengine.notation import pseudo
 
-from .dialogs import ConfirmScreen
+from ..messages import RunMessage, RunProgress
 from ..runs import is_elsewhere
-from .runs import resumable, run_target
+from .base import RbScreen
+from .dialogs import ConfirmScreen
+from .runs import resumable, run_target, run_verdict
 
 
 class History:
@@ -49,6 +54,31 @@ def history(store, run_id: int) -> list[tuple[int, int, int, int]]:
     return h.points
 
 
+#: lower than this, the best candidate is shown in the compact notation
+SHORT = 32
+#: Fig. 3 draws the correct candidates on a second (right) axis when they are
+#: fewer than this share of all candidates: on the common axis they would be flat
+RARE = 0.1
+
+
+def correct_on_second_axis(algorithms: list[int], correct: list[int]) -> bool:
+    """Whether the correct candidates are too rare to be read on the axis of all."""
+    top = max(algorithms, default=0)
+    return top > 0 and max(correct, default=0) < RARE * top
+
+
+def best_reward(config: dict | str | None, candidate: Candidate) -> tuple[float, float, float] | None:
+    """(total, accumulated runtime reward, bonus) of a correct candidate under the
+    run's rewards (rbengine.reward): what the learner received for it in an episode."""
+    try:
+        cfg = RunConfig.from_dict(json.loads(config) if isinstance(config, str) else config or {})
+    except (RbError, ValueError, TypeError):
+        return None
+    acc = rw.total(cfg.rewards, candidate)
+    bonus = rw.bonus(cfg.rewards, True, acc)
+    return acc + bonus, acc, bonus
+
+
 def eta_text(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds == float("inf"):
         return "-"
@@ -56,13 +86,14 @@ def eta_text(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-class RunScreen(Screen):
+class RunScreen(RbScreen):
     HELP_TOPIC = "run"
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume", id="toggle-pause"),
         Binding("x", "stop_run", "Stop", id="stop-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best"),
         Binding("t", "step", "Stepper", id="run-stepper"),
+        Binding("v", "verdict", "Verdict", id="live-verdict"),
         Binding("escape", "back", "Runs", id="back-to-runs"),
     ]
 
@@ -74,6 +105,7 @@ class RunScreen(Screen):
         self._plot_dirty = True
         self.best: Candidate | None = None
         self._history = History()
+        self.fig3_second_axis = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,7 +121,14 @@ class RunScreen(Screen):
             yield Static("", id="run-best")
         yield Footer()
 
+    def on_resize(self) -> None:
+        short = self.size.height < SHORT
+        if short != self.has_class("short"):
+            self.set_class(short, "short")
+            self._show()
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < SHORT, "short")
         self.reload()
         self.set_interval(0.5, self._redraw_plots)
         self.set_interval(1.0, self._follow_elsewhere)
@@ -139,10 +178,10 @@ class RunScreen(Screen):
         self._plot_dirty = True
         self._show()
 
-    def run_update(self, message) -> None:
-        if getattr(message, "run_id", None) != self.run_id:
+    def run_update(self, message: RunMessage) -> None:
+        if message.run_id != self.run_id:
             return
-        if type(message).__name__ == "RunProgress":
+        if isinstance(message, RunProgress):
             p = message.progress
             last = self.points[-1] if self.points else (0, 0, 0, 0)
             if p.episode > last[0]:
@@ -183,7 +222,7 @@ class RunScreen(Screen):
             self.query_one("#run-rate", Static).update(f"{done}/{planned} episodes")
             asked = (row.get("cache_hits") or 0) + (row.get("cache_misses") or 0)
             hits = (row.get("cache_hits") or 0) / asked if asked else 0.0
-            corr, inc = row.get("correct", 0), row.get("incorrect", 0)
+            corr, inc = row.get("correct_episodes", 0), row.get("incorrect_episodes", 0)
             dc, di, states = row.get("distinct_correct", 0), row.get("distinct_incorrect", 0), row.get("states", 0)
             elapsed = row.get("seconds") or 0.0
         self.query_one("#run-stats", Static).update(
@@ -195,7 +234,16 @@ class RunScreen(Screen):
             best.update("best candidate: none correct yet")
         else:
             cost = p.cost_text() if p else ""
-            best.update(f"[b]best candidate[/] {cost}\n" + pseudo(self.best))
+            body = self.best.notation() if self.has_class("short") else pseudo(self.best)
+            best.update(f"[b]best candidate[/] {cost}  {self.reward_text()}\n" + body)
+
+    def reward_text(self) -> str:
+        """The best candidate's total reward, and what it is made of."""
+        r = best_reward(self.row.get("config"), self.best) if self.best is not None else None
+        if r is None:
+            return ""
+        total, acc, bonus = r
+        return f"total reward [b]{total:g}[/] (runtime {acc:g} + bonus {bonus:g})"
 
     def _redraw_plots(self) -> None:
         if not self._plot_dirty or not self.is_current:
@@ -216,7 +264,11 @@ class RunScreen(Screen):
         p2.plt.title("Fig. 3: algorithms generated")
         p2.plt.xlabel("episode")
         p2.plt.plot(eps, algs, marker="braille", label="all")
-        p2.plt.plot(eps, correct, marker="braille", label="correct")
+        self.fig3_second_axis = correct_on_second_axis(algs, correct)
+        if self.fig3_second_axis:
+            p2.plt.plot(eps, correct, marker="braille", label="correct (right axis)", yside="right")
+        else:
+            p2.plt.plot(eps, correct, marker="braille", label="correct")
         p2.refresh()
 
     # ---- actions -------------------------------------------------------------
@@ -275,6 +327,15 @@ class RunScreen(Screen):
             self.notify("No correct candidate yet.", severity="warning")
             return
         self.app.edit_candidate(self.best, f"run {self.run_id}")
+
+    def action_verdict(self) -> None:
+        """The verdict of the run's result (as v in Runs)."""
+        store = self.app.store
+        found = run_verdict(store, self.row) if (store and self.row) else None
+        if found is None:
+            self.notify(f"Run {self.run_id} has no verdict yet.", severity="warning")
+            return
+        self.app.open_verdict(*found)
 
     def action_step(self) -> None:
         self.app.open_stepper(self.run_id)

@@ -10,20 +10,31 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from rbengine import metrics
+from rbengine import vocabulary as vocab_mod
+from rbengine.cache import VerdictCache
+from rbengine.candidate import Candidate
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 from rbengine.size import MAX_N
+from rbengine.verdict import Verdict
 
+from ..messages import RunMessage, RunProgress
+from ..present import verdict_from_record
 from ..runs import STATUS_STYLE, is_elsewhere
+from .base import RbScreen
 from .dialogs import ConfirmScreen
 from .new_run import NewRunScreen
 
 #: "correct candidates": distinct candidates (episodes are counted in the live view)
-COLUMNS = ("id", "target", "episodes", "status", "correct candidates", "best cost", "last activity")
+COLUMNS = ("id", "target", "episodes", "status", "vocabulary", "correct candidates", "best cost",
+           "last activity", "problem")
+
+
+def is_atomic_commit(row: dict) -> bool:
+    return (row.get("problem") or "reliable-broadcast") == "atomic-commit"
 
 
 def run_target(row: dict) -> str:
@@ -31,11 +42,43 @@ def run_target(row: dict) -> str:
         cfg = json.loads(row["config"])
     except (TypeError, ValueError):
         return row.get("target") or "?"
+    if is_atomic_commit(row):
+        return (f"N={cfg.get('n')} R={cfg.get('rounds')} K={cfg.get('k')} "
+                f"{cfg.get('properties')} {cfg.get('learner')}")
     n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
     att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
     if cfg.get("sizes"):
         return f"{row['target']}{att} sizes {cfg['sizes']}"
     return f"{row['target']}{att} N={n}"
+
+
+def vocabulary_text(row: dict) -> str:
+    """The run's vocabulary: a preset's name, or a custom one's types and tokens."""
+    try:
+        spec = json.loads(row["config"]).get("vocabulary", "paper")
+        v = vocab_mod.get(spec)
+    except (TypeError, ValueError, AttributeError, RbError):
+        return "?"
+    if isinstance(spec, str):
+        return v.name
+    return f"{v.name}: {v.types} types, {' '.join(v.tokens)}"
+
+
+def run_verdict(store, row: dict) -> tuple[Candidate, Verdict] | None:
+    """The run's result (its best candidate, else its last one) and the verdict
+    the run recorded for it, from the store's verdicts; None if there is none."""
+    try:
+        cfg = RunConfig.from_dict(json.loads(row["config"]))
+    except (TypeError, ValueError, RbError):
+        return None
+    cache = VerdictCache(cfg.target, cfg.n, cfg.f, cfg.attacker, cfg.backend, store=store,
+                         sizes=cfg.sizes)
+    for h in (row.get("result_hash"), row.get("best_hash"), row.get("final_hash")):
+        candidate = store.candidate(h) if h else None
+        record = cache.lookup(h) if candidate is not None else None
+        if record is not None:
+            return candidate, verdict_from_record(record)
+    return None
 
 
 def resumable(row: dict) -> bool:
@@ -50,7 +93,7 @@ def cost_text(cost) -> str:
     return f"{m} msgs/{s} steps/{d} to deliver"
 
 
-class RunsScreen(Screen):
+class RunsScreen(RbScreen):
     HELP_TOPIC = "runs"
     BINDINGS = [
         Binding("s", "new_run", "New run", id="new-run"),
@@ -61,6 +104,7 @@ class RunsScreen(Screen):
         Binding("t", "step_run", "Step", id="step-run"),
         Binding("e", "edit_best", "Edit best", id="edit-best", show=False),
         Binding("m", "matrix_best", "Matrix", id="matrix-best", show=False),
+        Binding("v", "verdict", "Verdict", id="run-verdict"),
         Binding("c", "searches", "Searches", id="searches", show=False),
     ]
 
@@ -130,7 +174,17 @@ class RunsScreen(Screen):
         self._dirty = False
         self._show_detail()
 
+    def _ac_progress(self, row: dict) -> tuple[int, str]:
+        """(distinct correct machines, first correct) of an atomic commit run."""
+        store = self.app.store
+        side = (store.load_checkpoint(row["id"]) if store else None) or {}
+        correct = sum(1 for ok in side.get("distinct", {}).values() if ok)
+        fc = side.get("first_correct")
+        return correct, ("-" if fc is None else f"first correct: episode {fc['episode']}")
+
     def _cells(self, row: dict) -> list[str]:
+        if is_atomic_commit(row):
+            return self._ac_cells(row)
         h = self.app.runs.handle_for(row["id"])
         done, correct = row["episodes_done"], row["distinct_correct"]
         cost = cost_text(self._best_cost(row))
@@ -143,8 +197,20 @@ class RunsScreen(Screen):
         if is_elsewhere(status):
             status += f" (pid {row.get('pid')})"
         return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
-                f"[{style}]{status}[/]" if style else status, str(correct), cost,
-                (row.get("updated") or "").replace("T", " ")]
+                f"[{style}]{status}[/]" if style else status, vocabulary_text(row), str(correct), cost,
+                (row.get("updated") or "").replace("T", " "), "reliable-broadcast"]
+
+    def _ac_cells(self, row: dict) -> list[str]:
+        h = self.app.runs.handle_for(row["id"])
+        done = row["episodes_done"]
+        correct, first = self._ac_progress(row)
+        if h is not None and h.progress is not None and self.app.runs.is_active(row["id"]):
+            done = h.progress.episode
+        status = self.app.runs.status_of(row)
+        style = STATUS_STYLE.get(status)
+        return [str(row["id"]), run_target(row), f"{done}/{row['episodes_planned']}",
+                f"[{style}]{status}[/]" if style else status, "-", str(correct), first,
+                (row.get("updated") or "").replace("T", " "), "atomic-commit"]
 
     def _follow_elsewhere(self) -> None:
         """Runs of other processes progress at their checkpoints: re-read them."""
@@ -156,9 +222,9 @@ class RunsScreen(Screen):
         if self._dirty:
             self.reload()
 
-    def run_update(self, message) -> None:
+    def run_update(self, message: RunMessage) -> None:
         self._dirty = True
-        if type(message).__name__ != "RunProgress":
+        if not isinstance(message, RunProgress):
             self.reload()
 
     def selected_id(self) -> int | None:
@@ -182,10 +248,17 @@ class RunsScreen(Screen):
             else:
                 detail.update("No runs yet: press s to start one.")
             return
+        if is_atomic_commit(row):
+            correct, first = self._ac_progress(row)
+            detail.update(f"run {rid}: atomic commit {run_target(row)}, seed {row['seed']}; "
+                          f"{correct} correct machine(s) verified; {first}"
+                          + (f"\n{row['message']}" if row.get("message") else "")
+                          + "\no opens the run: its machine as a transition table")
+            return
         lines = [f"run {rid}: {run_target(row)}, seed {row['seed']}, "
                  f"candidates (distinct): {row['distinct_correct']} correct / "
-                 f"{row['distinct_incorrect']} incorrect; episodes: {row['correct']} correct / "
-                 f"{row['incorrect']} incorrect; {row['states']} states"]
+                 f"{row['distinct_incorrect']} incorrect; episodes: {row['correct_episodes']} correct / "
+                 f"{row['incorrect_episodes']} incorrect; {row['states']} states"]
         status = self.app.runs.status_of(row)
         if is_elsewhere(status):
             lines.append(f"{status}: process {row.get('pid')} on {row.get('host')}; p asks it to "
@@ -286,6 +359,10 @@ class RunsScreen(Screen):
 
     def action_step_run(self) -> None:
         rid = self.selected_id()
+        if rid is not None and is_atomic_commit(self.rows.get(rid, {})):
+            self.notify("The Stepper steps Reliable Broadcast runs; open this run (o) to see "
+                        "its machine.", severity="warning")
+            return
         if rid is not None:
             self.app.open_stepper(rid)
 
@@ -293,6 +370,10 @@ class RunsScreen(Screen):
         rid = self.selected_id()
         row = self.rows.get(rid)
         store = self.app.store
+        if row and is_atomic_commit(row):
+            self.notify("The Composer edits Reliable Broadcast candidates; export the machine "
+                        "with rbtui export.", severity="warning")
+            return
         best = store.candidate(row.get("result_hash") or row.get("best_hash")) if (row and store) else None
         if best is None:
             self.notify("This run has no correct candidate yet.", severity="warning")
@@ -318,6 +399,23 @@ class RunsScreen(Screen):
                                           (lo, min(MAX_N, lo + SPAN)),
                                           title=f"of run {rid}'s best candidate"))
 
+    def action_verdict(self) -> None:
+        """The verdict of the selected run's result, on the Verdict screen."""
+        rid = self.selected_id()
+        row = self.rows.get(rid)
+        if row is None:
+            return
+        if is_atomic_commit(row):
+            self.notify("The Verdict screen shows Reliable Broadcast verdicts; open this run (o) "
+                        "to see its counterexample.", severity="warning")
+            return
+        store = self.app.store
+        found = run_verdict(store, row) if store else None
+        if found is None:
+            self.notify(f"Run {rid} has no verdict yet.", severity="warning")
+            return
+        self.app.open_verdict(*found)
+
     # ---- exports ----------------------------------------------------------------------
     def current_candidate(self):
         rid = self.selected_id()
@@ -331,6 +429,8 @@ class RunsScreen(Screen):
 
     def palette_commands(self):
         yield ("Runs: start a new run", self.action_new_run, "")
+        yield ("Runs: verdict of the selected run", self.action_verdict,
+               "Its result's verdict, counterexample and PROMELA (v)")
         yield ("Searches: certified cheapest candidates of a space", self.action_searches,
                "Exhaustive searches (rbtui search)")
         for rid, row in self.rows.items():

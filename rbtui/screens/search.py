@@ -17,13 +17,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
 
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 from rbengine.scenario import MODES
 from rbengine.vocabulary import PRESETS
+
+from .base import RbScreen
 
 COLUMNS = ("id", "target", "verified", "status", "level", "optimum", "last activity")
 BAR = 30
@@ -61,7 +62,7 @@ def histogram_lines(levels: dict[float, int], hist: dict[float, tuple[int, int]]
     return out
 
 
-class SearchScreen(Screen):
+class SearchScreen(RbScreen):
     HELP_TOPIC = "runs"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="search-back"),
@@ -184,8 +185,8 @@ class SearchScreen(Screen):
                 if c is not None:
                     return (f"Cheapest correct found so far (total reward {-best[1][0]:g}, "
                             f"not yet certified):\n  " + escape(c.notation().replace("\n", "  |  ")))
-        return "No correct candidate found yet." if row["correct"] == 0 else \
-            f"{row['correct']} correct candidates found so far."
+        return "No correct candidate found yet." if row["correct_candidates"] == 0 else \
+            f"{row['correct_candidates']} correct candidates found so far."
 
     # ---- actions ----------------------------------------------------------------
     @on(Button.Pressed, "#search-go")

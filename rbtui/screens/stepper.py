@@ -16,20 +16,21 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 
+from rbengine.episode import Decision
 from rbengine.errors import RbError
 from rbengine.notation import format_action, pseudo
 
 from ..messages import StepperAttached, StepperDecision, StepperFailed, StepperOutcome
 from ..present import verdict_from_record
+from .base import RbScreen
 from .new_run import NewRunScreen
 from .runs import run_target
 
 
-class StepperScreen(Screen):
+class StepperScreen(RbScreen):
     HELP_TOPIC = "stepper"
     BINDINGS = [
         Binding("space,n", "step", "Step", id="step"),
@@ -81,7 +82,7 @@ class StepperScreen(Screen):
         self.query_one("#allowed", DataTable).add_columns(" ", "action", "Q", "visits", "UCB")
         self.query_one("#removed", DataTable).add_columns("heuristic", "removed actions")
         self._show_title()
-        pending = getattr(self.app, "pending_stepper_run", None)
+        pending = self.app.pending_stepper_run
         if pending is not None:
             self.app.pending_stepper_run = None
             self.attach(pending)
@@ -206,7 +207,7 @@ class StepperScreen(Screen):
                     if self._gen is None:
                         self._gen = run.learner.episode(cancel=cancelled)
                     item = next(self._gen)
-                    if type(item).__name__ == "Decision":
+                    if isinstance(item, Decision):
                         self.post_message(StepperDecision(token, item))
                         if what == "step":
                             return

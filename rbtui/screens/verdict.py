@@ -9,14 +9,23 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from rbengine.errors import RbError
-from rbengine.scenario import scenarios
+from rbengine.scenario import Scenario, scenarios
 
 from ..present import delivered_text, scenario_label, step_row
-from ..widgets.msc import SequenceChart
+from ..widgets.msc import FRAME, SequenceChart
+from .base import RbScreen
+
+
+def scenario_of(check) -> Scenario:
+    """The scenario a check verified (raises RbError if there is no such scenario)."""
+    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
+                        check.attacker or "full"):
+        if sc.name == check.scenario:
+            return sc
+    raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
 
 
 def promela_for(candidate, check) -> str:
@@ -25,14 +34,39 @@ def promela_for(candidate, check) -> str:
         from rbengine.oracle.spin import promela
     except ImportError:
         raise RbError("the PROMELA generator (rbengine.oracle.spin) is not installed") from None
-    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
-                        check.attacker or "full"):
-        if sc.name == check.scenario:
-            return promela(candidate, sc)
-    raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
+    return promela(candidate, scenario_of(check))
 
 
-class VerdictScreen(Screen):
+def promela_lines(candidate, check, step) -> list[int]:
+    """The lines of promela_for()'s model that a counterexample step executes
+    (rbengine.oracle.spin.step_lines), the one to show first."""
+    from rbengine.oracle.spin import step_lines
+    return step_lines(promela_for(candidate, check), candidate, scenario_of(check), step)
+
+
+#: narrower than this, the chart alone shows the steps (the step line says the rest)
+NARROW = 100
+#: lower than this, the summary, the checks and the titles take fewer rows
+SHORT = 32
+#: columns the step table keeps beside the chart, when the screen is wide enough
+STEPS_MIN = 50
+
+
+def chart_room(screen_width: int) -> int:
+    """Columns the chart may take beside the step table."""
+    return max(20, screen_width - STEPS_MIN)
+
+
+def chart_width(screen_width: int, natural: int, grid: int) -> int:
+    """Columns of the chart beside the step table: all of it when it fits,
+    at least every process's lifeline when that fits, the notes scroll."""
+    room = chart_room(screen_width)
+    if natural + FRAME <= room:
+        return natural + FRAME
+    return max(room, min(grid + FRAME, screen_width - 30))
+
+
+class VerdictScreen(RbScreen):
     HELP_TOPIC = "verdict"
     BINDINGS = [
         Binding("n", "step(1)", "Next step", id="next-step"),
@@ -49,6 +83,8 @@ class VerdictScreen(Screen):
         self._shown = -1
         self.check_index: int | None = None
         self._promela: str | None = None
+        #: the PROMELA lines the highlighted step executes (highlighted there)
+        self.promela_lines: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,6 +103,31 @@ class VerdictScreen(Screen):
                     yield Static("", id="promela")
         yield Footer()
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < NARROW
+
+    def _fit(self) -> None:
+        """The layout for this terminal size (Textual has no media queries)."""
+        self.set_class(self.narrow, "narrow")
+        self.set_class(self.size.height < SHORT, "short")
+        chart = self.query_one("#msc", SequenceChart)
+        chart.fit(self.size.width if self.narrow else chart_room(self.size.width))
+        if self.narrow or not chart.natural_width:
+            chart.styles.width = "1fr"
+        else:
+            chart.styles.width = chart_width(self.size.width, chart.natural_width,
+                                             chart.grid_width)
+        if self.narrow and self.focused is self.query_one("#steps", DataTable):
+            chart.focus()
+
+    def _focus_steps(self) -> None:
+        """Focus what moves through the steps: the table, or the chart alone when narrow."""
+        self.query_one("#msc" if self.narrow else "#steps").focus()
+
     def on_mount(self) -> None:
         self.query_one("#verdict-checks", DataTable).add_columns(
             "scenario", "result", "property", "states", "time")
@@ -76,10 +137,13 @@ class VerdictScreen(Screen):
     def on_screen_resume(self) -> None:
         self.refresh_view()
 
+    def take_pending(self) -> None:
+        self.refresh_view()
+
     # ---- what is shown -------------------------------------------------------
     @property
     def view(self):
-        return getattr(self.app, "verdict_view", None)
+        return self.app.verdict_view
 
     def refresh_view(self) -> None:
         view = self.view
@@ -107,7 +171,7 @@ class VerdictScreen(Screen):
         if index is not None:
             table.move_cursor(row=index)
         self.show_check(index)
-        self.query_one("#steps", DataTable).focus()
+        self._focus_steps()
 
     def show_check(self, index: int | None) -> None:
         self.check_index = index
@@ -121,6 +185,7 @@ class VerdictScreen(Screen):
         title = self.query_one("#cx-title", Static)
         final = self.query_one("#cx-final", Static)
         chart.set_counterexample(cx)
+        self._fit()
         self.query_one("#step-detail", Static).update("")
         if check is None:
             title.update("")
@@ -139,6 +204,7 @@ class VerdictScreen(Screen):
         self._render_promela()
 
     def _render_promela(self) -> None:
+        self.promela_lines = []
         widget = self.query_one("#promela", Static)
         view = self.view
         if view is None or self.check_index is None or not view.verdict.checks:
@@ -153,8 +219,50 @@ class VerdictScreen(Screen):
         except Exception as exc:  # the generator is another module's: report, stay up
             widget.update(f"PROMELA unavailable: {type(exc).__name__}: {exc}")
             return
-        widget.update(Syntax(self._promela, "promela", line_numbers=True, theme="monokai",
-                             word_wrap=False))
+        self._show_promela()
+
+    def _show_promela(self) -> None:
+        if not self._promela:
+            return
+        self.query_one("#promela", Static).update(Syntax(
+            self._promela, "promela", line_numbers=True, theme="monokai", word_wrap=False,
+            highlight_lines=set(self.promela_lines)))
+        self.call_after_refresh(self._scroll_promela)
+
+    def _scroll_promela(self) -> None:
+        """Bring the step's first line to the upper third of the PROMELA view."""
+        if not self.promela_lines:
+            return
+        scroll = self.query_one("#promela-scroll", VerticalScroll)
+        top = self.promela_lines[0] - 1 - scroll.scrollable_content_region.height // 3
+        scroll.scroll_to(y=max(0, top), animate=False, immediate=True)
+
+    def promela_line_visible(self) -> bool:
+        """The highlighted step's first PROMELA line is on screen (when its tab is)."""
+        scroll = self.query_one("#promela-scroll", VerticalScroll)
+        if not self.promela_lines or not scroll.scrollable_content_region.height:
+            return False
+        y = self.promela_lines[0] - 1
+        return scroll.scroll_offset.y <= y < scroll.scroll_offset.y + scroll.scrollable_content_region.height
+
+    def _link_promela(self, index: int) -> None:
+        """Highlight the PROMELA lines the step executes, as iSpin does."""
+        cx = self.current_counterexample()
+        view = self.view
+        lines: list[int] = []
+        if cx is not None and view is not None and self._promela and 0 <= index < len(cx.steps):
+            try:
+                lines = promela_lines(view.candidate, view.verdict.checks[self.check_index],
+                                      cx.steps[index])
+            except RbError:
+                lines = []
+        if lines != self.promela_lines:
+            self.promela_lines = lines
+            self._show_promela()
+
+    @on(TabbedContent.TabActivated, "#verdict-tabs")
+    def _tab_shown(self) -> None:
+        self.call_after_refresh(self._scroll_promela)
 
     # ---- current things, for the exports -------------------------------------
     def current_candidate(self):
@@ -180,6 +288,7 @@ class VerdictScreen(Screen):
         chart = self.query_one("#msc", SequenceChart)
         if chart.step != event.cursor_row:
             chart.step = event.cursor_row
+        self._link_promela(event.cursor_row)
         self._show_step_detail(event.cursor_row)
 
     def _show_step_detail(self, index: int) -> None:
@@ -188,7 +297,11 @@ class VerdictScreen(Screen):
         if cx is None or not 0 <= index < len(cx.steps):
             detail.update("")
             return
-        detail.update(f"[b]step {index + 1}/{len(cx.steps)}:[/] {escape(cx.steps[index].text())}")
+        where = ""
+        if self.promela_lines:
+            where = "   [dim](PROMELA line " + ", ".join(map(str, self.promela_lines)) + ": v)[/]"
+        detail.update(f"[b]step {index + 1}/{len(cx.steps)}:[/] {escape(cx.steps[index].text())}"
+                      + where)
 
     @on(SequenceChart.StepSelected)
     def _chart_step(self, event: SequenceChart.StepSelected) -> None:
@@ -219,7 +332,10 @@ class VerdictScreen(Screen):
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#verdict-tabs", TabbedContent).active = tab
         # focus inside the pane, or the pane of the focused widget comes back
-        self.query_one("#promela-scroll" if tab == "tab-promela" else "#steps").focus()
+        if tab == "tab-promela":
+            self.query_one("#promela-scroll").focus()
+        else:
+            self._focus_steps()
 
     def palette_commands(self):
         yield ("Verdict: edit this candidate in the Composer", self.action_edit, "")

@@ -21,8 +21,10 @@ from textual.strip import Strip
 from rbengine.counterexample import VALUES, Counterexample
 
 GUTTER = 5
-COL = 16
+COL = 16  # columns per process; down to MIN_COL when the terminal is narrow
+MIN_COL = 10
 HEADER_ROWS = 2
+FRAME = 3  # a border and the vertical scrollbar
 
 RED = "bold red"
 GREEN = "bold green"
@@ -39,15 +41,21 @@ class Chart:
     header: list[Text]
     rows: list[Text]  # rows[i] is step i; one extra row at the end: the final state
     width: int
+    grid_width: int = 0  # the process columns alone, without the notes
 
 
-def center(p: int) -> int:
-    return GUTTER + p * COL + COL // 2
+def center(p: int, col: int = COL) -> int:
+    return GUTTER + p * col + col // 2
 
 
-def build_chart(cx: Counterexample) -> Chart:
+def columns_for(width: int, n: int) -> int:
+    """Columns per process so that `n` lifelines fit in `width` (COL at most, MIN_COL at least)."""
+    return max(MIN_COL, min(COL, (width - GUTTER) // max(1, n)))
+
+
+def build_chart(cx: Counterexample, col: int = COL) -> Chart:
     n = cx.n
-    grid_w = GUTTER + n * COL
+    grid_w = GUTTER + n * col
     byz = set(cx.faulty) if cx.mode == "byzantine" else set()
     crashy = set(cx.faulty) if cx.mode == "crash" else set()
 
@@ -57,8 +65,8 @@ def build_chart(cx: Counterexample) -> Chart:
         for p in range(n):
             if p in crashed:
                 continue
-            chars[center(p)] = "┊" if p in byz else "│"
-            styles[center(p)] = "red" if p in byz else "dim"
+            chars[center(p, col)] = "┊" if p in byz else "│"
+            styles[center(p, col)] = "red" if p in byz else "dim"
         return chars, styles
 
     def to_text(chars, styles, note: str = "", note_style: str | None = None) -> Text:
@@ -75,8 +83,8 @@ def build_chart(cx: Counterexample) -> Chart:
         name = "p0 (bcast)" if p == 0 else f"p{p}"
         role = "Byzantine" if p in byz else "crash-prone" if p in crashy else "correct"
         style = "bold red" if p in byz else "bold yellow" if p in crashy else "bold"
-        header1.append(name.center(COL), style)
-        header2.append(role[:COL - 1].center(COL), "dim")
+        header1.append(name.center(col), style)
+        header2.append(role[:col - 1].center(col), "dim")
 
     rows: list[Text] = []
     crashed: set[int] = set()
@@ -87,7 +95,7 @@ def build_chart(cx: Counterexample) -> Chart:
             chars[k] = ch
             styles[k] = "dim"
         note, note_style = "", None
-        c = center(st.process)
+        c = center(st.process, col)
         if st.kind == "broadcast":
             chars[c], styles[c] = "■", "bold"
             note = "RB-Broadcast(m)"
@@ -99,10 +107,10 @@ def build_chart(cx: Counterexample) -> Chart:
             line_style = RED if from_byz else ARROW
             if s == r:
                 chars[c], styles[c] = "↺", line_style
-                for k, ch in enumerate(f"<t{t},{VALUES[v]}>"[:COL // 2 - 1]):
+                for k, ch in enumerate(f"<t{t},{VALUES[v]}>"[:col // 2 - 1]):
                     chars[c + 1 + k], styles[c + 1 + k] = ch, line_style
             else:
-                cs, cr = center(s), center(r)
+                cs, cr = center(s, col), center(r, col)
                 lo, hi = min(cs, cr), max(cs, cr)
                 for x in range(lo + 1, hi):
                     chars[x], styles[x] = ("╌" if from_byz else "─"), line_style
@@ -140,13 +148,13 @@ def build_chart(cx: Counterexample) -> Chart:
         if p in cx.delivered:
             v = cx.delivered[p]
             mark = VALUES[v] if v is not None else "-"
-            x = center(p)
+            x = center(p, col)
             chars[x], styles[x] = mark[0], GREEN if v is not None else RED
             if len(mark) > 1:
                 chars[x + 1], styles[x + 1] = mark[1], styles[x]
     rows.append(to_text(chars, styles, f"RB-{cx.property} violated", RED))
     width = max([grid_w] + [r.cell_len for r in rows])
-    return Chart([header1, header2], rows, width)
+    return Chart([header1, header2], rows, width, grid_w)
 
 
 class SequenceChart(ScrollView, can_focus=True):
@@ -174,20 +182,48 @@ class SequenceChart(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._chart: Chart | None = None
+        self._cx: Counterexample | None = None
+        self.columns = COL  # per process
 
     @property
     def steps(self) -> int:
         return len(self._chart.rows) - 1 if self._chart else 0
 
+    @property
+    def natural_width(self) -> int:
+        """Columns the whole chart needs, notes included (0: nothing to draw)."""
+        return self._chart.width if self._chart else 0
+
+    @property
+    def grid_width(self) -> int:
+        """Columns the processes' lifelines need."""
+        return self._chart.grid_width if self._chart else 0
+
     def set_counterexample(self, cx: Counterexample | None) -> None:
-        self._chart = build_chart(cx) if cx is not None else None
+        """Draw `cx`; the width is the container's to choose (see VerdictScreen)."""
+        self._cx = cx
+        self._build()
+        self.set_reactive(SequenceChart.step, 0)
+        self.scroll_to(0, 0, animate=False)
+
+    def _build(self) -> None:
+        cx = self._cx
+        self._chart = build_chart(cx, self.columns) if cx is not None else None
         rows = len(self._chart.rows) if self._chart else 0
         width = self._chart.width if self._chart else 0
         self.virtual_size = Size(width, rows + HEADER_ROWS)
-        self.styles.width = min(width + 2, 72) if width else "1fr"
-        self.set_reactive(SequenceChart.step, 0)
-        self.scroll_to(0, 0, animate=False)
         self.refresh()
+
+    def fit(self, width: int) -> None:
+        """Narrow the process columns (down to MIN_COL) so that every
+        lifeline fits in `width` columns, the frame included."""
+        if self._cx is None:
+            return
+        col = columns_for(width - FRAME, self._cx.n)
+        if col != self.columns:
+            self.columns = col
+            self._build()
+            self.call_after_refresh(self.scroll_to_step)
 
     def plain_lines(self) -> list[str]:
         """The chart as plain text (headers, then one line per step, then the final state)."""
@@ -195,15 +231,30 @@ class SequenceChart(ScrollView, can_focus=True):
             return []
         return [t.plain.rstrip() for t in self._chart.header + self._chart.rows]
 
-    def watch_step(self, step: int) -> None:
-        # keep the highlighted row visible below the fixed header
+    @property
+    def visible_rows(self) -> int:
+        """Step rows on screen below the fixed header (a horizontal scrollbar takes one)."""
+        return max(1, self.scrollable_content_region.height - HEADER_ROWS)
+
+    def step_visible(self) -> bool:
         top = self.scroll_offset.y
-        visible = max(1, self.size.height - HEADER_ROWS)
-        if step < top:
-            self.scroll_to(y=step, animate=False)
-        elif step >= top + visible:
-            self.scroll_to(y=step - visible + 1, animate=False)
+        return top <= self.step < top + self.visible_rows
+
+    def scroll_to_step(self) -> None:
+        """Scroll so that the highlighted row is on screen."""
+        if not self._chart or self.step_visible():
+            return
+        top = self.step if self.step < self.scroll_offset.y else self.step - self.visible_rows + 1
+        self.scroll_to(y=max(0, top), animate=False, immediate=True)
+
+    def watch_step(self, step: int) -> None:
+        # now, and again once a pending layout has given the chart its size
+        self.scroll_to_step()
+        self.call_after_refresh(self.scroll_to_step)
         self.refresh()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.scroll_to_step)
 
     def action_move(self, delta: int) -> None:
         if not self._chart:
