@@ -103,7 +103,7 @@ def test_bad_input_is_one_line_and_exit_2(args):
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
     if "--property" in args:  # argparse: its usage, then the error
-        assert lines[-1].startswith("rbtui prove: error:")
+        assert lines[-1].startswith(("rbtui prove: error:", "rbtui: error: prove:"))
     else:
         assert len(lines) == 1 and lines[0].startswith("rbtui: error:"), r.stderr
 
