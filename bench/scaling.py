@@ -204,7 +204,7 @@ def main(argv=None) -> int:
 
     say("$ python3 bench/scaling.py " + " ".join(sys.argv[1:] if argv is None else argv))
     say(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, {load()} at the start "
-        "(the machine is shared: medians, not means)")
+        "(the machine is shared with other work: medians, not means)")
     say(f"byzantine mode (both scenarios), full attacker; seconds: median of up to "
         f"{args.repeat} runs (* one run: a run past {args.cheap:g} s is not repeated); "
         f"states: stored by the verdict's searches; MB: peak resident memory of the cell's "
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         say("Bracha, crash mode, N=7 F=2:")
         res = {b: measure(args, "bracha", "crash", 7, 2, b) for b in backends}
         for b, r in res.items():
-            say(f"  {b:<8} {secs(r):>9} s  {r.get('states', '-')} states  "
+            say(f"  {b:<8} {secs(r):>9}{'' if r.get('error') else ' s'}  {r.get('states', '-')} states  "
                 f"{r.get('mb', 0):.0f} MB  {r.get('verdict') or r.get('message', '')}")
     goals = []
     for what, name, b, n, f, limit in GOALS:
