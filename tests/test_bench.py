@@ -1,0 +1,62 @@
+"""The benchmarks still run on the current code (their figures are not tested:
+speed lives in bench/, never in an assertion)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rbengine import oracle
+from rbengine.candidate import Candidate
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_spin = pytest.mark.skipif(not (shutil.which("spin") and shutil.which("gcc")),
+                                reason="needs spin and gcc")
+
+
+def _scaling():
+    spec = importlib.util.spec_from_file_location("bench_scaling", ROOT / "bench" / "scaling.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@needs_spin
+def test_scaling_runs_on_a_tiny_range(tmp_path):
+    out = tmp_path / "scaling.txt"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "bench/scaling.py", "--n", "4..4", "--quick",
+                        "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert out.read_text() == p.stdout
+    rows = {m.group(1): m.groups() for m in re.finditer(
+        r"^(bracha|learned-18) +4 +1 +([\d.]+)\* +(\d+) +\d+ +([\d.]+)\* +(\d+) .* (\S+)$",
+        p.stdout, re.M)}
+    assert set(rows) == {"bracha", "learned-18"}, p.stdout
+    for name, (_, _, b_states, _, s_states, verdict) in rows.items():
+        cand = Candidate.loads(_scaling().CANDIDATES[name])
+        for backend, states in (("builtin", b_states), ("spin", s_states)):
+            v = oracle.verify(cand, only="byzantine", n=4, f=1, attacker="full",
+                              backend=backend)
+            assert int(states) == v.states and verdict == "ok" and v.correct, (name, backend)
+    assert re.search(r"wall time [\d.]+ s", p.stdout)  # the matrix ran on Dask
+    assert "goals:" in p.stdout
+
+
+def test_a_cell_past_its_budget_reads_timeout():
+    mod = _scaling()
+    spec = {"notation": mod.CANDIDATES["bracha"], "mode": "byzantine", "n": 7, "f": 2,
+            "backend": "reference", "repeat": 3, "cheap": 10.0, "timeout": 0.3}
+    r = mod.cell(spec, hard=120)  # the run's own time limit
+    assert r["error"] == "timeout" and not r["runs"], r
+    r = mod.cell(dict(spec, timeout=600), hard=2)  # the kill
+    assert r["error"] == "timeout" and "killed" in r["message"], r
+    assert mod.secs(r) == "timeout"
