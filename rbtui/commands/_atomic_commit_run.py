@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 
 from rbengine import problem as problems
 from rbengine.config import ConfigError
 from rbengine.store import Store
 
-from ._common import positive_int, signal_status
+from ._common import pause_on_signals, pausing_note, positive_int, signal_status
 
 AC = "atomic-commit"
 #: run.py's options that only Reliable Broadcast has
@@ -101,33 +100,23 @@ def main(args: argparse.Namespace) -> int:
             else entry.start_run(store, cfg, name=args.name)
 
         signals: list[int] = []
-
-        def on_signal(signum, frame):
-            signals.append(signum)
-            if run.stopping:
-                raise KeyboardInterrupt
-            run.stop()
-            if not args.quiet:
-                printer.note("pausing after the current episode... (Ctrl-C again to abort)")
-
-        old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         hint = f"rbtui run --resume {run.id}" + (f" --db {db}" if db else "")
         try:
-            if not args.quiet:
-                start = f" from episode {run.episodes_done}" if cfg is None else ""
-                printer.note(f"run {run.id}: atomic commit {run.cfg.text()}, learner "
-                             f"{run.cfg.learner}, {run.planned} episodes{start}, seed "
-                             f"{run.cfg.seed}, store {store.path}")
-            try:
-                status = run.execute(progress=printer, progress_interval=printer.interval)
-            except KeyboardInterrupt:
-                printer.done()
-                print(f"rbtui: run {run.id} aborted after {run.episodes_done} episodes (kept up "
-                      f"to the last checkpoint); resume with: {hint}", file=sys.stderr)
-                return signal_status(signals[-1] if signals else None)
+            with pause_on_signals(run, pausing_note(printer, args.quiet), signals):
+                if not args.quiet:
+                    start = f" from episode {run.episodes_done}" if cfg is None else ""
+                    printer.note(f"run {run.id}: atomic commit {run.cfg.text()}, learner "
+                                 f"{run.cfg.learner}, {run.planned} episodes{start}, seed "
+                                 f"{run.cfg.seed}, store {store.path}")
+                try:
+                    status = run.execute(progress=printer, progress_interval=printer.interval)
+                except KeyboardInterrupt:
+                    printer.done()
+                    print(f"rbtui: run {run.id} aborted after {run.episodes_done} episodes "
+                          f"(kept up to the last checkpoint); resume with: {hint}",
+                          file=sys.stderr)
+                    return signal_status(signals[-1] if signals else None)
         finally:
-            for s, h in old.items():
-                signal.signal(s, h)
             printer.done()
         report = entry.report(store, store.run(run.id), full=args.json)
         if args.json:

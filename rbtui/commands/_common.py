@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from contextlib import contextmanager
 
 from rbengine.candidate import Candidate
 from rbengine.errors import CandidateError, RbError
@@ -71,6 +72,37 @@ def add_attacker_argument(parser: argparse.ArgumentParser) -> None:
 
 
 MODE_CHOICES = MODES
+
+
+@contextmanager
+def pause_on_signals(job, note=None, signals: list[int] | None = None):
+    """While in the block, SIGINT and SIGTERM ask `job` (a run or a search) to
+    stop at its next checkpoint and call `note`; a second signal aborts with
+    KeyboardInterrupt. Yields the list of signals received (for the exit
+    status); the previous handlers come back on leaving."""
+    received: list[int] = [] if signals is None else signals
+
+    def on_signal(signum, frame):
+        received.append(signum)
+        if job.stopping:
+            raise KeyboardInterrupt
+        job.stop()
+        if note is not None:
+            note()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def pausing_note(printer, quiet: bool):
+    """The note a learning run prints on its first Ctrl-C (none when quiet)."""
+    if quiet:
+        return None
+    return lambda: printer.note("pausing after the current episode... (Ctrl-C again to abort)")
 
 
 def signal_status(signum: int | None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from dataclasses import replace
@@ -30,7 +29,7 @@ from rbengine import metrics
 
 from . import _atomic_commit_run
 from ._checks import add_checks_argument, report_disagreements
-from ._common import positive_int, signal_status
+from ._common import pause_on_signals, pausing_note, positive_int, signal_status
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -199,32 +198,21 @@ def main(args: argparse.Namespace) -> int:
             else Run.start(store, cfg, name=args.name)
 
         signals: list[int] = []
-
-        def on_signal(signum, frame):
-            signals.append(signum)
-            if run.stopping:
-                raise KeyboardInterrupt
-            run.stop()
-            if not args.quiet:
-                printer.note("pausing after the current episode... (Ctrl-C again to abort)")
-
-        old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            if not args.quiet:
-                printer.note(f"run {run.id}: target {run.learner.config.target}, "
-                             f"{_sizes_text(run.learner.config)}, {run.planned} episodes, "
-                             f"seed {run.learner.config.seed}, store {store.path}")
-            try:
-                status = run.execute(progress=printer, progress_interval=printer.interval)
-            except KeyboardInterrupt:
-                printer.done()
-                print(f"rbtui: run {run.id} aborted after {run.learner.episodes_done} episodes "
-                      f"(kept up to the last checkpoint); resume with: {_resume_hint(run.id, db)}",
-                      file=sys.stderr)
-                return signal_status(signals[-1] if signals else None)
+            with pause_on_signals(run, pausing_note(printer, args.quiet), signals):
+                if not args.quiet:
+                    printer.note(f"run {run.id}: target {run.learner.config.target}, "
+                                 f"{_sizes_text(run.learner.config)}, {run.planned} episodes, "
+                                 f"seed {run.learner.config.seed}, store {store.path}")
+                try:
+                    status = run.execute(progress=printer, progress_interval=printer.interval)
+                except KeyboardInterrupt:
+                    printer.done()
+                    print(f"rbtui: run {run.id} aborted after {run.learner.episodes_done} "
+                          f"episodes (kept up to the last checkpoint); resume with: "
+                          f"{_resume_hint(run.id, db)}", file=sys.stderr)
+                    return signal_status(signals[-1] if signals else None)
         finally:
-            for s, h in old.items():
-                signal.signal(s, h)
             printer.done()
         if status == PAUSED:
             print(f"rbtui: run {run.id} paused after {run.learner.episodes_done}/{run.planned} "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from dataclasses import replace
@@ -28,7 +27,7 @@ from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
 
 from . import _atomic_commit_search
-from ._common import positive_int, signal_status
+from ._common import pause_on_signals, positive_int, signal_status
 
 #: Flags that describe the space (refused on --resume when they differ).
 SPACE_FLAGS = ("target", "n", "f", "sizes", "attacker", "vocabulary", "max_actions", "off",
@@ -288,29 +287,23 @@ def _execute(args, search: Search, fan, printer: ProgressPrinter, store: Store, 
              signals: list[int]):
     """The search's loop with Ctrl-C pausing it; None when aborted. The
     signals received are appended to `signals` (for the exit status)."""
-    def on_signal(signum, frame):
-        signals.append(signum)
-        if search.stopping:
-            raise KeyboardInterrupt
-        search.stop()
+    def note():
         printer.note("pausing after the batches in flight... (Ctrl-C again to abort)")
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        c = search.config
-        printer.note(f"search s{search.id}: target {c.target}, N={c.n_value}, "
-                     f"{len(search.space)} candidates in {len(search.space.counts())} "
-                     f"levels, {fan.workers} worker(s) ({c.backend}), store {store.path}")
-        try:
-            return search.execute(fan, progress=printer, progress_interval=printer.interval,
-                                  batch=args.batch)
-        except KeyboardInterrupt:
-            printer.done()
-            print(f"rbtui: search s{search.id} aborted after {search.verified} "
-                  f"candidates (all recorded); resume with: {_hint(search.id, db)}",
-                  file=sys.stderr)
-            return None
+        with pause_on_signals(search, note, signals):
+            c = search.config
+            printer.note(f"search s{search.id}: target {c.target}, N={c.n_value}, "
+                         f"{len(search.space)} candidates in {len(search.space.counts())} "
+                         f"levels, {fan.workers} worker(s) ({c.backend}), store {store.path}")
+            try:
+                return search.execute(fan, progress=printer,
+                                      progress_interval=printer.interval, batch=args.batch)
+            except KeyboardInterrupt:
+                printer.done()
+                print(f"rbtui: search s{search.id} aborted after {search.verified} "
+                      f"candidates (all recorded); resume with: {_hint(search.id, db)}",
+                      file=sys.stderr)
+                return None
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
         printer.done()
