@@ -100,3 +100,17 @@ def test_missing_input_is_reported_for_a_partial_machine():
     assert not r.correct and r.missing == key
     with pytest.raises(ModelError):
         simulate(m, Model(3, 1), (0, 0, 0))
+
+
+def test_a_cancelled_check_stops_at_once_and_says_so():
+    from rbengine.errors import OracleError
+    m = protocols.machine("vote-exchange", 4)
+    polls = []
+
+    def cancel():
+        polls.append(1)
+        return len(polls) > 3
+    with pytest.raises(OracleError, match="cancelled"):
+        checker.check(m, Model(4, 2), cancel=cancel)
+    assert len(polls) == 4
+    assert checker.check(m, Model(4, 2), cancel=lambda: False).correct

@@ -55,8 +55,13 @@ def _rebuild(machine, model, parents, level, key, prop) -> Run:
     return run
 
 
-def check(machine: Machine, model: Model, want_counterexample: bool = True) -> CheckResult:
-    """Verify `machine` against `model`; a partial machine may stop at a missing input."""
+def check(machine: Machine, model: Model, want_counterexample: bool = True,
+          cancel=None) -> CheckResult:
+    """Verify `machine` against `model`; a partial machine may stop at a missing input.
+
+    cancel: a callable returning True to abandon the check (polled once per
+    configuration explored, so an interactive caller stops within milliseconds);
+    abandoning raises OracleError."""
     t0 = time.perf_counter()
     n, k, f, props = model.n, machine.k, model.f, model.props
     lost_sym = 4 + k
@@ -79,6 +84,8 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True) -> C
         level: dict = {}
         new_frontier = {}
         for pkey, config in frontier.items():
+            if cancel is not None and cancel():
+                raise OracleError("verification cancelled")
             alive = [i for i in range(n) if config[i][3]]
             budget = f - (n - len(alive))
             for size in range(0, min(budget, len(alive)) + 1):
