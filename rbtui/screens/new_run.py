@@ -1,15 +1,19 @@
-"""The form that starts a learning run."""
+"""The form that starts a learning run: Reliable Broadcast (the default) or
+atomic commit, each problem with its own fields."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from rich.markup import escape
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from rbengine.atomic_commit.properties import PROPERTY_SETS
+from rbengine.atomic_commit.run import ACRunConfig
 from rbengine.config import HeuristicsConfig, RunConfig
 from rbengine.errors import RbError
 from rbengine.scenario import ATTACKERS, MODES
@@ -18,20 +22,39 @@ from rbengine.vocabulary import PRESETS
 from .base import RbDialog
 
 
+PROBLEMS = (("Reliable Broadcast", "reliable-broadcast"), ("atomic commit", "atomic-commit"))
+
+
+def number(text: str, what: str) -> int | None:
+    """A whole number typed in a field, None when blank (raises RbError)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise RbError(f"{what} must be a whole number, got {text!r}") from None
+
+
+def ac_config_from_form(n: str, rounds: str, k: str, learner: str, properties: str,
+                        episodes: str, seed: str) -> ACRunConfig:
+    """A validated ACRunConfig from the atomic commit fields (raises RbError),
+    as `rbtui run --problem atomic-commit` builds it; blank fields take its defaults."""
+    default = ACRunConfig()
+    values = {"n": number(n, "N"), "rounds": number(rounds, "rounds"),
+              "k": number(k, "unnamed states K"), "episodes": number(episodes, "episodes")}
+    kw = {name: v for name, v in values.items() if v is not None}
+    if not 0 <= kw.get("k", default.k) <= 8:
+        raise RbError(f"unnamed states K must be 0..8, got {kw['k']}")
+    return ACRunConfig(learner=learner, properties=properties, seed=number(seed, "seed"),
+                       **kw).validate()
+
+
 def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episodes: str,
                      seed: str, heuristics: bool, backend: str) -> RunConfig:
     """A validated RunConfig from the form's text fields (raises RbError).
 
     `n`: one N, or sizes such as ``4,7:2`` (a candidate must be correct at each)."""
-    def number(text: str, what: str) -> int | None:
-        text = text.strip()
-        if not text:
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            raise RbError(f"{what} must be a whole number, got {text!r}") from None
-
     eps = number(episodes, "episodes")
     text = n.strip()
     sizes = None
@@ -46,14 +69,26 @@ def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episod
     return cfg.validate()
 
 
-class NewRunScreen(RbDialog[RunConfig | None]):
+class NewRunScreen(RbDialog["RunConfig | ACRunConfig | None"]):
+    """Dismissed with the run's validated configuration (or None): a RunConfig,
+    or an ACRunConfig when the problem is atomic commit."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="new-run-cancel")]
+
+    def __init__(self, problem: str = "reliable-broadcast") -> None:
+        super().__init__()
+        self.initial_problem = problem
 
     def compose(self) -> ComposeResult:
         from ..app import available_backends, preferred_backend
+        ac = ACRunConfig()
         with Vertical(classes="dialog", id="new-run-dialog"):
             yield Label("Start a learning run", classes="section")
-            with Grid(id="new-run-grid"):
+            with Grid(classes="new-run-grid"):
+                yield Label("problem")
+                yield Select(PROBLEMS, value=self.initial_problem, allow_blank=False,
+                             compact=True, id="run-problem")
+            with Grid(id="new-run-grid", classes="new-run-grid"):
                 yield Label("target")
                 yield Select([(m, m) for m in MODES], value="crash", allow_blank=False,
                              compact=True, id="run-target")
@@ -75,16 +110,56 @@ class NewRunScreen(RbDialog[RunConfig | None]):
                 yield Label("backend")
                 yield Select([(b, b) for b in available_backends()], value=preferred_backend(),
                              allow_blank=False, compact=True, id="run-backend")
+            with Grid(id="ac-run-grid", classes="new-run-grid"):
+                yield Label("N processes")
+                yield Input(value=str(ac.n), id="ac-run-n", type="integer", compact=True)
+                yield Label("rounds R")
+                yield Input(value=str(ac.rounds), id="ac-run-rounds", type="integer",
+                            compact=True)
+                yield Label("unnamed states K")
+                yield Input(value=str(ac.k), id="ac-run-k", type="integer", compact=True)
+                yield Label("learner")
+                yield Select([("dqn (the paper's network)", "dqn"), ("tabular (UCB)", "tabular")],
+                             value=ac.learner, allow_blank=False, compact=True,
+                             id="ac-run-learner")
+                yield Label("properties")
+                yield Select([(p, p) for p in PROPERTY_SETS], value=ac.properties,
+                             allow_blank=False, compact=True, id="ac-run-properties")
+                yield Label("episodes")
+                yield Input(value=str(ac.episodes), id="ac-run-episodes", type="integer",
+                            compact=True)
+                yield Label("seed (blank: random)")
+                yield Input(placeholder="random", id="ac-run-seed", type="integer",
+                            compact=True)
             yield Static("", id="new-run-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start", variant="success", id="run-start")
                 yield Button("Cancel", id="run-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#run-target", Select).focus()
+        self._show_problem()
+        self.query_one("#run-problem", Select).focus()
 
-    def form_config(self) -> RunConfig:
+    @property
+    def problem(self) -> str:
+        return self.query_one("#run-problem", Select).value
+
+    @on(Select.Changed, "#run-problem")
+    def _show_problem(self) -> None:
+        ac = self.problem == "atomic-commit"
+        self.query_one("#new-run-grid").display = not ac
+        self.query_one("#ac-run-grid").display = ac
+        self.query_one("#new-run-error", Static).update("")
+
+    def form_config(self) -> RunConfig | ACRunConfig:
         q = self.query_one
+        if self.problem == "atomic-commit":
+            return ac_config_from_form(q("#ac-run-n", Input).value, q("#ac-run-rounds", Input).value,
+                                       q("#ac-run-k", Input).value,
+                                       q("#ac-run-learner", Select).value,
+                                       q("#ac-run-properties", Select).value,
+                                       q("#ac-run-episodes", Input).value,
+                                       q("#ac-run-seed", Input).value)
         return config_from_form(q("#run-target", Select).value, q("#run-n", Input).value,
                                 q("#run-attacker", Select).value, q("#run-vocabulary", Select).value,
                                 q("#run-episodes", Input).value, q("#run-seed", Input).value,
@@ -104,6 +179,9 @@ class NewRunScreen(RbDialog[RunConfig | None]):
             cfg = self.form_config()
         except RbError as exc:
             self.query_one("#new-run-error", Static).update(f"[red]{escape(str(exc))}[/]")
+            return
+        if isinstance(cfg, ACRunConfig):
+            self.dismiss(cfg)
             return
         from rbengine import oracle
         for note in oracle.notes(cfg.target, None, cfg.n, cfg.f, cfg.sizes) if cfg.sizes \
