@@ -15,26 +15,21 @@ from .. import size as size_mod
 from ..scenario import MODES, PAPER_N, Scenario, modes_for_target, scenarios
 from ..size import Size
 from ..verdict import Check, Verdict
+from . import backend as _registry
 
 #: Bumped whenever a verdict could change: part of every cache key.
 ORACLE_VERSION = "1"
-BACKENDS = ("spin", "builtin", "reference")
+#: Every registered backend (rbengine.oracle.backend is the one registry).
+BACKENDS = _registry.names()
 
 
-def _backend(name: str):
-    if name not in BACKENDS:
-        raise OracleError(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
-    import importlib
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ImportError as exc:  # a missing dependency, e.g. jinja2 for spin
-        raise OracleError(f"backend {name!r} cannot be loaded: {exc}") from None
+def _backend(name: str) -> _registry.Backend:
+    return _registry.get(name)
 
 
 def default_backend() -> str:
     """spin when it is installed (the paper's tool), else the built-in checker."""
-    import shutil
-    return "spin" if shutil.which("spin") and shutil.which("gcc") else "builtin"
+    return _registry.preferred()
 
 
 def _modes(target: str | None, only: str | None) -> tuple[str, ...]:

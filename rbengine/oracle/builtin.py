@@ -22,6 +22,7 @@ from ..errors import OracleError, StateLimitError
 from ..scenario import Scenario
 from .. import threshold as thr
 from .semantics import PROPERTIES, concretize, violated
+from .backend import ScenarioResult
 
 _T0, _ORIGIN, _COUNT = 0, 1, 2
 MAX_STATES = 5_000_000
@@ -678,6 +679,25 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
         engine = _Counter(candidate, scenario, types)
         prop, states, moves = engine.search(_Guard(cancel, timeout, max_states), goal=goal)
     if prop is None:
-        return None, states, None
+        return ScenarioResult(None, states, None)
     cx = concretize(candidate, scenario, moves, prop, types)
-    return prop, states, cx
+    return ScenarioResult(prop, states, cx)
+
+
+class BuiltinBackend:
+    """The in-process counting search (docs/oracle.md): no compiler, fast at
+    every N the tool allows."""
+
+    name = "builtin"
+    description = "built-in counting checker (in process, symmetry- and order-reduced)"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
+              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+        return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
+                     **options)
+
+
+BACKEND = BuiltinBackend()

@@ -6,6 +6,9 @@ against it on small instances.
 
 from __future__ import annotations
 
+from ..candidate import Candidate
+from ..scenario import Scenario
+from .backend import ScenarioResult
 from .semantics import explore
 
 LIMIT = 3_000_000
@@ -19,7 +22,26 @@ def check(candidate, scenario, types=None, limit: int = LIMIT, cancel=None,
     from ..errors import StateLimitError
     guard = _Guard(cancel, timeout, max_states=limit, name="reference")
     try:
-        return explore(candidate, scenario, types=types, limit=limit, guard=guard)
+        return ScenarioResult(*explore(candidate, scenario, types=types, limit=limit,
+                                       guard=guard))
     except OverflowError as exc:
         raise StateLimitError(f"reference search exceeded {limit:,} states; "
                               "try a smaller N or the built-in backend") from exc
+
+
+class ReferenceBackend:
+    """The unreduced search of the semantics, one interleaving at a time."""
+
+    name = "reference"
+    description = "unreduced reference search (slow; the yardstick of every reduction)"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
+              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+        return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
+                     **options)
+
+
+BACKEND = ReferenceBackend()

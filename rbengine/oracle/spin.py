@@ -41,6 +41,7 @@ from ..notation import format_action
 from ..scenario import Scenario
 from . import semantics
 from .semantics import PROPERTIES
+from .backend import ScenarioResult
 
 TEMPLATES = Path(__file__).with_name("templates")
 TABLE_ENV = "RB_TABLE"
@@ -622,7 +623,7 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
                 break
             mask = sum(_MASK[p] for p in PROPERTIES[:rank])  # only higher priorities left
         if found is None:
-            return None, states, None
+            return ScenarioResult(None, states, None)
         prop, trail, env = found
         if shortest:
             t0 = time.monotonic()
@@ -647,4 +648,28 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
     except ValueError as exc:
         raise OracleError(f"a Spin counterexample does not replay on the concrete model "
                           f"({scenario.label()}): {exc}; a bug in rbengine.oracle.spin") from None
-    return prop, states, cx
+    return ScenarioResult(prop, states, cx)
+
+
+class SpinBackend:
+    """The paper's oracle: PROMELA from the templates, compiled by Spin and gcc
+    into a verifier per setting (cached), run as a subprocess."""
+
+    name = "spin"
+    description = "the Spin model checker (PROMELA from templates, compiled with gcc)"
+
+    def unavailable(self) -> str | None:
+        for tool in ("spin", "gcc"):
+            try:
+                _tool(tool)
+            except OracleError as exc:
+                return str(exc)
+        return None
+
+    def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
+              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+        return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
+                     **options)
+
+
+BACKEND = SpinBackend()
