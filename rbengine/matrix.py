@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .candidate import Candidate
 from .errors import OracleError, RbError
+from .mode import get as get_mode
 from .scenario import MODES, modes_for_target
 from .size import MAX_N, max_f, within_bound
 
@@ -56,7 +57,7 @@ def sizes(mode: str, lo: int, hi: int) -> list[tuple[int, int]]:
     """The (N, F) of the cells, cheapest first: F in 1..max_f(N)+1 (and F < N)."""
     out = []
     for n in range(lo, hi + 1):
-        fs = [0] if mode == "none" else range(1, min(max_f(mode, n) + 1, n - 1) + 1)
+        fs = range(1, min(max_f(mode, n) + 1, n - 1) + 1) if get_mode(mode).has_faults else [0]
         out.extend((n, f) for f in fs)
     return sorted(out, key=lambda nf: (nf[0] + 3 * nf[1], nf))
 
@@ -130,7 +131,7 @@ def compute_cell(job: Job, cancel=None) -> Cell:
     t0 = time.perf_counter()
     try:
         v = oracle.verify(cand, target=job.target, only=job.only, n=job.n,
-                          f=None if mode == "none" else job.f, attacker=job.attacker,
+                          f=job.f if get_mode(mode).has_faults else None, attacker=job.attacker,
                           backend=job.backend, stop_early=True, types=job.types,
                           cancel=late, **options)
     except OracleError as exc:
@@ -192,13 +193,12 @@ class Matrix:
         """Rows N, columns F; ``*`` marks F beyond the bound."""
         cols = self.columns()
         width = 22
-        head = "N \\ F " + "".join(
-            f"{f}{'' if self.mode == 'none' else ''}".ljust(width) for f in cols)
+        head = "N \\ F " + "".join(f"{f}".ljust(width) for f in cols)
+        m = get_mode(self.mode)
         lines = [f"{self.target or self.only} matrix"
-                 + (f" ({self.attacker})" if self.mode == "byzantine" else "")
+                 + (f" ({self.attacker})" if m.has_attacker else "")
                  + f", backend {self.backend}, N={self.lo}..{self.hi}"
-                 + ("" if self.mode == "none" else
-                    f"; * = beyond the bound N > {3 if self.mode == 'byzantine' else 2}F"),
+                 + (f"; * = beyond the bound {m.bound_text()}" if m.has_faults else ""),
                  head.rstrip()]
         planned = set(self.planned)
         for n in range(self.lo, self.hi + 1):

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import mode as modes
 from .errors import OracleError
+from .mode import Mode
 from .size import MAX_N
 
-MODES = ("none", "crash", "byzantine")
+#: the modes' names, weakest first (CLI choices, store columns, cache keys)
+MODES = tuple(m.name for m in modes.ALL)
 ATTACKERS = ("full", "same-value")
 #: The paper's defaults: N=3 for the none and crash experiments, N=4 for Byzantine.
-PAPER_N = {"none": 3, "crash": 3, "byzantine": 4}
+PAPER_N = {m.name: m.paper_n for m in modes.ALL}
 
 
 def default_f(mode: str, n: int) -> int:
-    if mode == "none":
-        return 0
-    if mode == "crash":
-        return (n - 1) // 2
-    if mode == "byzantine":
-        return (n - 1) // 3
-    raise OracleError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    """The largest F within the mode's resilience bound (0 for none)."""
+    return modes.get(mode).max_f(n)
 
 
 def modes_for_target(target: str) -> tuple[str, ...]:
@@ -46,6 +44,11 @@ class Scenario:
     attacker: str | None = None  # for byzantine only
 
     @property
+    def failure(self) -> Mode:
+        """The failure mode as an object (its bound, labels, attacker)."""
+        return modes.get(self.mode)
+
+    @property
     def correct(self) -> tuple[int, ...]:
         return tuple(p for p in range(self.n) if p not in self.faulty)
 
@@ -55,31 +58,27 @@ class Scenario:
 
     @property
     def crash_prone(self) -> tuple[int, ...]:
-        return self.faulty if self.mode == "crash" else ()
+        return self.faulty if self.failure is modes.CRASH else ()
 
     @property
     def byzantine(self) -> tuple[int, ...]:
-        return self.faulty if self.mode == "byzantine" else ()
+        return self.faulty if self.failure is modes.BYZANTINE else ()
 
     def label(self) -> str:
-        att = f" {self.attacker}" if self.mode == "byzantine" else ""
+        att = f" {self.attacker}" if self.failure.has_attacker else ""
         return f"{self.mode}{att} N={self.n} F={self.f} {self.name}"
 
 
 def scenarios(mode: str, n: int, f: int | None = None, attacker: str = "full") -> list[Scenario]:
-    if mode not in MODES:
-        raise OracleError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    if mode == "none":
-        f = 0
-    elif f is None:
-        f = default_f(mode, n)
+    m = modes.get(mode)
+    f = m.f_for(n, f)
     if n < 2 or n > MAX_N:
         raise OracleError(f"N={n} is out of range (2..{MAX_N})")
     if f < 0 or f >= n:
         raise OracleError(f"F={f} is out of range for N={n}")
-    if mode == "byzantine" and attacker not in ATTACKERS:
+    if m.has_attacker and attacker not in ATTACKERS:
         raise OracleError(f"unknown attacker {attacker!r} (known: {', '.join(ATTACKERS)})")
-    att = attacker if mode == "byzantine" else None
+    att = attacker if m.has_attacker else None
     if f == 0:
         return [Scenario(mode, n, 0, "all-correct", (), att)]
     return [

@@ -22,8 +22,6 @@ from .errors import RbError
 #: in a `short` (the built-in and reference searches have no such limit; at
 #: that size only time does, and every verification can be given a timeout).
 MAX_N = 15
-#: Resilience bound per faulty mode: correct only when N > factor * F.
-BOUND = {"crash": 2, "byzantine": 3}
 
 
 class SizeError(RbError):
@@ -37,10 +35,8 @@ class Size:
 
     def f_for(self, mode: str) -> int:
         """F this size gives `mode` (none: always 0)."""
-        from .scenario import default_f
-        if mode == "none":
-            return 0
-        return default_f(mode, self.n) if self.f is None else self.f
+        from .mode import get
+        return get(mode).f_for(self.n, self.f)
 
     def text(self) -> str:
         return str(self.n) if self.f is None else f"{self.n}:{self.f}"
@@ -59,19 +55,19 @@ class Size:
 
 def max_f(mode: str, n: int) -> int:
     """The largest F within `mode`'s resilience bound at N (0 for none)."""
-    from .scenario import default_f
-    return default_f(mode, n)
+    from .mode import get
+    return get(mode).max_f(n)
 
 
 def within_bound(mode: str, n: int, f: int) -> bool:
     """N > 3F (byzantine), N > 2F (crash); always for none."""
-    k = BOUND.get(mode)
-    return k is None or n > k * f
+    from .mode import get
+    return get(mode).within_bound(n, f)
 
 
 def bound_text(mode: str) -> str:
-    k = BOUND.get(mode)
-    return "" if k is None else f"N > {k}F"
+    from .mode import get
+    return get(mode).bound_text()
 
 
 def parse_one(text: str) -> Size:
@@ -156,7 +152,7 @@ def notes(sizes, modes) -> list[Note]:
     out: list[Note] = []
     for s in sizes:
         for mode in modes:
-            if mode == "none":
+            if not _has_faults(mode):
                 continue
             f = s.f_for(mode)
             if f == 0:
@@ -172,8 +168,13 @@ def notes(sizes, modes) -> list[Note]:
 
 def check_label(mode: str, n: int, f: int) -> str:
     """``""``, ``"vacuous"`` or ``"beyond bound"`` for one (mode, N, F)."""
-    if mode == "none":
+    if not _has_faults(mode):
         return ""
     if f == 0:
         return "vacuous"
     return "" if within_bound(mode, n, f) else "beyond bound"
+
+
+def _has_faults(mode: str) -> bool:
+    from .mode import get
+    return get(mode).has_faults

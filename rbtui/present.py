@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from rbengine.mode import get as get_mode
 from rbengine.counterexample import VALUES, Counterexample, Step, msg_text
 from rbengine.verdict import Check, Verdict
 
 
 def process_role(cx: Counterexample, p: int) -> str:
     if p in cx.faulty:
-        return "crash-prone" if cx.mode == "crash" else "Byzantine"
+        return get_mode(cx.mode).faulty_label
     return "correct"
 
 

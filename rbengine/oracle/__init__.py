@@ -61,7 +61,7 @@ def plan_sizes(target: str | None = "byzantine", only: str | None = None,
     for s in resolve_sizes(target, only, n, f, sizes):
         scs: list[Scenario] = []
         for mode in modes:
-            scs.extend(scenarios(mode, s.n, None if mode == "none" else s.f, attacker))
+            scs.extend(scenarios(mode, s.n, s.f, attacker))
         out.append((s, scs))
     return out
 

@@ -31,7 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def pick_scenario(mode: str, n: int | None, f: int | None, attacker: str, name: str | None):
     n = PAPER_N[mode] if n is None else n
-    options = scenarios(mode, n, None if mode == "none" else f, attacker)
+    options = scenarios(mode, n, f, attacker)
     if name is None:
         return options[0]
     for sc in options:

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from rbengine import matrix as matrix_mod
 from rbengine.candidate import Candidate
 from rbengine.size import within_bound
+from rbengine.mode import get as get_mode
 from rbengine.verdict import Verdict
 
 from ..messages import MatrixCell, MatrixEnded
@@ -62,10 +63,10 @@ class MatrixScreen(RbScreen):
         what = f"only {m.only}" if m.only else f"target {m.target}"
         self.query_one("#matrix-title", Static).update(
             f"[b]matrix[/] {self.heading}: {what}"
-            + (f" ({m.attacker})" if m.mode == "byzantine" else "")
+            + (f" ({m.attacker})" if get_mode(m.mode).has_attacker else "")
             + f", backend {m.backend}, N={m.lo}..{m.hi}"
             + (f", {m.timeout:g} s per cell" if m.timeout else "")
-            + ("" if m.mode == "none" else "; * = beyond the bound"))
+            + ("; * = beyond the bound" if get_mode(m.mode).has_faults else ""))
         table = self.query_one("#matrix-table", DataTable)
         table.add_column("N \\ F", key="n")
         for f in self.columns:

@@ -19,6 +19,7 @@ from rbengine.candidate import Candidate
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
 from rbengine.size import MAX_N
+from rbengine.scenario import PAPER_N
 from rbengine.verdict import Verdict
 
 from ..messages import RunMessage, RunProgress
@@ -45,7 +46,7 @@ def run_target(row: dict) -> str:
     if is_atomic_commit(row):
         return (f"N={cfg.get('n')} R={cfg.get('rounds')} K={cfg.get('k')} "
                 f"{cfg.get('properties')} {cfg.get('learner')}")
-    n = cfg.get("n") or {"none": 3, "crash": 3, "byzantine": 4}.get(row["target"], "?")
+    n = cfg.get("n") or PAPER_N.get(row["target"], "?")
     att = f" {cfg.get('attacker')}" if row["target"] == "byzantine" else ""
     if cfg.get("sizes"):
         return f"{row['target']}{att} sizes {cfg['sizes']}"

@@ -21,8 +21,7 @@ from .base import RbScreen
 
 def scenario_of(check) -> Scenario:
     """The scenario a check verified (raises RbError if there is no such scenario)."""
-    for sc in scenarios(check.mode, check.n, None if check.mode == "none" else check.f,
-                        check.attacker or "full"):
+    for sc in scenarios(check.mode, check.n, check.f, check.attacker or "full"):
         if sc.name == check.scenario:
             return sc
     raise RbError(f"no scenario {check.scenario!r} in {check.mode} N={check.n}")
