@@ -96,11 +96,17 @@ _PSEUDO_LOGIC = {
 
 def pseudo_action(a: Action) -> str:
     logic = _PSEUDO_LOGIC[a.logic].format(t=a.send_type)
+    return _pseudo_line(a, logic, f"received (<type{a.cond_type}, m>)", a.threshold)
+
+
+def _pseudo_line(a: Action, logic: str, received: str, threshold: str) -> str:
+    """One pseudo-code line, in text or LaTeX: the condition's wording and the
+    once-only guard are the same in both."""
     if a.threshold == "origin":
-        cond = f"received (<type{a.cond_type}, m>) from the broadcaster"
+        cond = f"{received} from the broadcaster"
     else:
         parties = "party" if a.threshold == "1" else "parties"
-        cond = f"received (<type{a.cond_type}, m>) from {a.threshold} distinct {parties}"
+        cond = f"{received} from {threshold} distinct {parties}"
     guard = ""
     if a.is_send:
         guard = " and not already sent"
@@ -155,18 +161,8 @@ def latex_action(a: Action) -> str:
         logic += f"({_latex_message(a.send_type)})"
     elif a.logic == DELIVER:
         logic += f"({_latex_message(None)})"
-    received = f"received ({_latex_message(a.cond_type)})"
-    if a.threshold == "origin":
-        cond = f"{received} from the broadcaster"
-    else:
-        parties = "party" if a.threshold == "1" else "parties"
-        cond = f"{received} from ${_LATEX_THRESHOLD[a.threshold]}$ distinct {parties}"
-    guard = ""
-    if a.is_send:
-        guard = " and not already sent"
-    elif a.logic == DELIVER:
-        guard = " and not already delivered"
-    return f"{logic} if {cond}{guard};"
+    threshold = "" if a.threshold == "origin" else f"${_LATEX_THRESHOLD[a.threshold]}$"
+    return _pseudo_line(a, logic, f"received ({_latex_message(a.cond_type)})", threshold)
 
 
 def latex(c: Candidate, caption: str = "Generated RBCast algorithm") -> str:
