@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sys
 
-LINE = re.compile(r'^\s*"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9][^;",\s]*)\s*(?:;\s*([^"]*))?",?\s*(?:#.*)?$')
+LINE = re.compile(r'^\s*"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9][^;",\s]*)\s*(?:;\s*([^"]*))?",?\s*(?:#.*)?$')  # noqa: E501
 MARKER = re.compile(r"python_version\s*(<|>=)\s*'(\d+)\.(\d+)'")
 
 

@@ -9,14 +9,12 @@ Usage: python smoke.py REPO CONSTRAINTS
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
-
 
 
 def check_versions(constraints: Path) -> None:

@@ -65,7 +65,7 @@ def learners(args):
             print(f"{name:<28}{props:<11}{found:>3}/{args.seeds:<2}{m:>10.2f}"
                   f"{max(secs) if secs else float('nan'):>8.2f}{med(eps):>10.0f}"
                   f"{med(cands):>10.0f}{PAPER_SECONDS / m if secs else float('nan'):>19.0f}x")
-    print(f"\nlarger N (R=2, K=1, classical): the same learners")
+    print("\nlarger N (R=2, K=1, classical): the same learners")
     for n in (4, 5):
         model = Model(n, 2)
         for name, cls, kw in rows[:2]:
@@ -175,6 +175,7 @@ def store_runs(args):
     """The same seeded episodes (N=3, R=1, K=0: no correct machine, so every
     episode is played) bare and as a run in a store, checkpointing every 500."""
     import tempfile
+
     from rbengine.atomic_commit.run import ACRun, ACRunConfig, dump_learner
     from rbengine.store import Store
     episodes = 3000

@@ -28,8 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rbengine.oracle import plan, verify  # noqa: E402
-from rbengine.oracle import spin  # noqa: E402
+from rbengine.oracle import (  # noqa: E402
+    plan,
+    spin,  # noqa: E402
+    verify,
+)
 from rbengine.sampling import corpus, reference  # noqa: E402
 
 MODES = [("none", 3, "full"), ("crash", 3, "full"),
@@ -135,7 +138,7 @@ def main(argv=None) -> int:
     print()
     print("Bracha (T=3, origin, 2F+1), N=4:")
     b = reference("bracha")
-    for mode, n, att in MODES:
+    for mode, _n, att in MODES:
         for backend in ("spin", "builtin"):
             verify(b, only=mode, n=4, attacker=att, backend=backend)  # warm: T=3 verifiers
             v, d = timed(lambda: verify(b, only=mode, n=4, attacker=att, backend=backend))

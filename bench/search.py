@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rbengine.config import RunConfig  # noqa: E402
-from rbengine.fanout import Fanout, Serial, default_workers  # noqa: E402
+from rbengine.fanout import Fanout, Serial  # noqa: E402
 from rbengine.search import Search, histogram_text, report  # noqa: E402
 from rbengine.space import Space, identity_key  # noqa: E402
 from rbengine.store import Store  # noqa: E402
@@ -190,8 +190,10 @@ def estimate(args, rep: dict, sid: int, s) -> list[str]:
     need = sum(h["candidates"] for h in rep["histogram"] if best is None or h["reward"] >= best)
     rest = max(0, need - rep["verified"])
     hours = rest * per / 3600
-    out.append(f"  not finished; {'the cheapest correct found so far has total reward ' + format(best, 'g') if best is not None else 'no correct candidate yet'}"
-               f"; {rest} candidates at most left to certify the optimum, about {per * 1000:.1f} "
+    so_far = ("no correct candidate yet" if best is None else
+              f"the cheapest correct found so far has total reward {best:g}")
+    out.append(f"  not finished; {so_far}; {rest} candidates at most left to certify the "
+               f"optimum, about {per * 1000:.1f} "
                f"ms each (the sizes weighted by the share of candidates reaching them): "
                f"{hours:.1f} core-hours, {hours / args.cluster_cores * 60:.1f} min on "
                f"{args.cluster_cores} cores (a lower bound while a size has no check yet)")

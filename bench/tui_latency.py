@@ -49,7 +49,7 @@ def percentile(xs: list[float], q: float) -> float:
 async def measure_keys(app, chart: SequenceChart, keys: int, busy=None) -> list[float]:
     """Alternate n/p on the Verdict screen; latency = key sent -> step changed."""
     out = []
-    for i in range(keys):
+    for _ in range(keys):
         if busy is not None:
             busy()
         before = chart.step

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rbengine.mode import get as get_mode
 from rbengine.counterexample import VALUES, Counterexample, Step, msg_text
-from rbengine.verdict import Check, Verdict
+from rbengine.mode import get as get_mode
+from rbengine.verdict import Verdict
 
 
 def process_role(cx: Counterexample, p: int) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from rbengine.config import RunConfig
 from rbengine.errors import RbError
 
 from .messages import RunEnded, RunProgress, RunStarted
@@ -35,6 +34,7 @@ def is_elsewhere(status: str) -> bool:
 def owner_alive(row: dict) -> bool:
     """The process recorded as running the run is alive (on this host) and not this one."""
     import socket
+
     from rbengine.run import pid_alive
     return row.get("host") == socket.gethostname() and pid_alive(row.get("pid"))
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from textual.widgets import DataTable, ProgressBar, Static
 
-from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from rbengine.store import Store
 from rbtui.screens.dialogs import ConfirmScreen
 from rbtui.screens.run import RunScreen

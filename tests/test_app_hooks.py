@@ -9,10 +9,10 @@ import pkgutil
 import re
 from pathlib import Path
 
+from app_helpers import SIZE, RecordingApp, run
 from textual.screen import Screen
 
 import rbtui.screens
-from app_helpers import SIZE, RecordingApp, run
 from rbengine.candidate import Candidate
 from rbengine.oracle import verify
 from rbtui.messages import RunEnded, RunMessage, RunProgress, RunStarted

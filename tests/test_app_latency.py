@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 from app_helpers import SIZE, run
+
 from rbengine.oracle import verify
 from rbtui.app import RbtuiApp
 from rbtui.widgets.msc import SequenceChart

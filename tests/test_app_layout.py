@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_helpers import RecordingApp, run, screen_text, wait_until
 from textual.widgets import DataTable
 from textual_plotext import PlotextPlot
 
-from app_helpers import RecordingApp, run, screen_text, wait_until
 from rbengine.candidate import Candidate
 from rbengine.oracle import verify
 from rbtui.screens.run import RunScreen

@@ -4,9 +4,9 @@ its counterexample in the Verdict screen; Escape cancels; the Composer's F."""
 
 from __future__ import annotations
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine import matrix
 from rbengine.candidate import Candidate
 from rbengine.config import RunConfig

@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_helpers import SIZE, RecordingApp, run, screen_text, wait_until
 from textual.widgets import DataTable, TabbedContent
 
-from app_helpers import SIZE, RecordingApp, run, screen_text, wait_until
 from rbengine.candidate import Candidate
 from rbengine.notation import format_action
 from rbengine.oracle import verify

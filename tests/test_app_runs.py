@@ -4,9 +4,9 @@ it resumable, delete a run."""
 
 from __future__ import annotations
 
+from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from textual.widgets import DataTable, Input, ProgressBar, Select
 
-from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from rbengine.store import Store
 from rbtui.screens.dialogs import ConfirmScreen
 from rbtui.screens.run import RunScreen

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.store import Store
 from rbtui.screens.search import SearchScreen
 

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.config import RunConfig
 from rbengine.run import Run
 from rbengine.store import Store, writable

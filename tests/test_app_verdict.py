@@ -3,9 +3,9 @@ step by step in the table and the sequence chart; PROMELA; exports."""
 
 from __future__ import annotations
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.candidate import Candidate
 from rbengine.counterexample import Counterexample, Step
 from rbengine.oracle import verify

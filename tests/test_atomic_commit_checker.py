@@ -34,7 +34,7 @@ def test_optimistic_breaks_validity_then_agreement():
     (p, (rnd, reaches)), = cx.crashes.items()
     assert len(reaches) == 1  # the vote reached one process and not the other
     assert set(cx.decisions) >= {"FINAL_COMMIT", "FINAL_ABORT"}
-    assert "p%d crashes in round 1" % p in cx.text()
+    assert f"p{p} crashes in round 1" in cx.text()
 
 
 def test_all_or_nothing_delivery_admits_a_one_round_protocol_without_unnamed_states():

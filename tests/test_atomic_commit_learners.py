@@ -37,7 +37,7 @@ def test_final_reward_is_split_over_the_rounds():
         votes, crashes = sample_scenario(model, rng)
         ep = play(model, 1, votes, crashes, lambda r, asks: [4] * len(asks))
         per = {}
-        for (i, r, key, a), (_, _, t) in zip(ep.steps, ep.targets(2)):
+        for (i, _r, _key, _a), (_, _, t) in zip(ep.steps, ep.targets(2)):
             per[i] = per.get(i, 0) + t
         for i, total in per.items():
             steps = sum(1 for s in ep.steps if s[0] == i)

@@ -4,16 +4,15 @@ unreduced search of semantics.py on small instances."""
 import random
 
 import pytest
-
-from rbengine.errors import StateLimitError
+from reference_table import CASES, ids, matches
 
 from rbengine.candidate import Candidate
+from rbengine.errors import StateLimitError
 from rbengine.oracle import builtin, reference, verify
 from rbengine.oracle.semantics import replay
-from rbengine.sampling import corpus, random_candidate, reference as ref_candidate
+from rbengine.sampling import corpus, random_candidate
+from rbengine.sampling import reference as ref_candidate
 from rbengine.scenario import scenarios
-
-from reference_table import CASES, ids, matches
 
 
 @pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
@@ -92,8 +91,8 @@ def test_counterexamples_replay_on_the_concrete_model():
 
 
 def test_cancel_timeout_and_state_budget_end_a_search_with_an_error():
-    from rbengine.errors import OracleError
     from rbengine.candidate import Candidate
+    from rbengine.errors import OracleError
 
     # a candidate with a large single-value space (none mode is deterministic,
     # so use same-value with many Byzantine processes)
@@ -110,6 +109,7 @@ def test_cancel_timeout_and_state_budget_end_a_search_with_an_error():
 
 def test_the_reference_backend_ends_with_oracle_errors_never_overflow():
     from pathlib import Path
+
     from rbengine.errors import OracleError
     bracha = Candidate.load(Path(__file__).resolve().parents[1] / "examples" / "bracha.txt")
     sc = scenarios("byzantine", 4, 1, "full")[0]

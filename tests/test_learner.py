@@ -7,15 +7,15 @@ import math
 
 import pytest
 
+from rbengine import reward as rw
 from rbengine.action import Action
 from rbengine.cache import VerdictCache, oracle_key
 from rbengine.candidate import Candidate
-from rbengine.config import ConfigError, HeuristicsConfig, RunConfig, Rewards
+from rbengine.config import ConfigError, HeuristicsConfig, Rewards, RunConfig
 from rbengine.episode import Decision, Outcome
 from rbengine.heuristics import DeadStates, Heuristics
 from rbengine.learner import Learner
 from rbengine.qtable import QTable, ucb_scores
-from rbengine import reward as rw
 from rbengine.state import BROADCAST, DONE, RECEIVE, State
 from rbengine.vocabulary import PAPER
 

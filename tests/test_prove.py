@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from rbengine.candidate import Candidate
 from rbengine.counterexample import Counterexample
 from rbengine.errors import OracleError
 from rbengine.oracle import builtin
-from rbengine.oracle.semantics import M, M2, replay
+from rbengine.oracle.semantics import M2, M, replay
 from rbengine.proof import confirm, prove
 from rbengine.scenario import scenarios
 

@@ -412,6 +412,7 @@ def test_the_headless_progress_line(tmp_path):
 
 def test_a_maximum_left_to_the_vocabulary_is_the_same_space_as_the_vocabulary_value():
     from dataclasses import replace as _replace
+
     from rbengine.space import identity_key
     for vocabulary in ("paper", "sound"):
         cfg = RunConfig(target="none", vocabulary=vocabulary).validate()

@@ -35,7 +35,8 @@ def test_token_zero_binds_the_first_value_received():
 
 
 def test_no_duplicate_sends_and_each_action_fires_once():
-    c = cand("broadcast: send_all type0\nreceive: send_all type1 if type0 from 1; send_neighbours type1 if type0 from 1")
+    c = cand("broadcast: send_all type0\n"
+             "receive: send_all type1 if type0 from 1; send_neighbours type1 if type0 from 1")
     sc = scenarios("none", 3)[0]
     m = Model(c, sc)
     s, _ = m.initial()

@@ -50,9 +50,10 @@ def test_the_paper_space_is_unchanged_and_sound_allows_bracha_class():
 
 
 def test_a_run_records_the_maxima_it_used(tmp_path):
+    import json
+
     from rbengine.run import Run
     from rbengine.store import Store
-    import json
     with Store(tmp_path / "s.sqlite") as st:
         r = Run.start(st, RunConfig(target="byzantine", vocabulary="sound", episodes=0, seed=1))
         h = json.loads(st.run(r.id)["config"])["heuristics"]

@@ -11,17 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from rbengine.errors import StateLimitError
+from reference_table import CASES, ids, matches
 
 from rbengine.candidate import Candidate
-from rbengine.errors import OracleError
+from rbengine.errors import OracleError, StateLimitError
 from rbengine.oracle import reference, spin, verify
 from rbengine.oracle.semantics import replay
-from rbengine.sampling import corpus, reference as ref_candidate
+from rbengine.sampling import corpus
+from rbengine.sampling import reference as ref_candidate
 from rbengine.scenario import scenarios
-
-from reference_table import CASES, ids, matches
 
 pytestmark = [
     pytest.mark.spin,
@@ -296,6 +294,7 @@ def _shortest(cand, sc, prop, limit):
     its receipt are two steps)."""
     import heapq
     import itertools
+
     from rbengine.oracle.semantics import Model
     m = Model(cand, sc)
     init, steps = m.initial()

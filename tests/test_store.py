@@ -343,7 +343,8 @@ def test_a_store_of_schema_4_is_read_under_the_new_names_and_migrated_when_writt
         from rbengine.fanout import Serial
         from rbengine.search import Search
         with Serial() as fan:
-            Search.start(s, RunConfig.from_dict({"target": "none", "heuristics": {"GH6": {"max": 3}}})).execute(fan)
+            cfg = RunConfig.from_dict({"target": "none", "heuristics": {"GH6": {"max": 3}}})
+            Search.start(s, cfg).execute(fan)
         before_run, before_search = s.run(1), s.search(1)
     c = sqlite3.connect(p)
     for table, renames in (("runs", {"correct_episodes": "correct", "incorrect_episodes": "incorrect"}),

@@ -16,8 +16,7 @@ from rbengine import oracle
 from rbengine.counterexample import Counterexample
 from rbengine.scenario import MODES
 
-from ._common import (Style, add_attacker_argument, add_candidate_argument, at_least,
-                      read_candidate)
+from ._common import Style, add_attacker_argument, add_candidate_argument, at_least, read_candidate
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

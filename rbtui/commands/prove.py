@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from rbengine.proof import prove as prove_all
 from rbengine.proof import confirm
+from rbengine.proof import prove as prove_all
 
 from ._common import Style, add_attacker_argument, add_candidate_argument, read_candidate
 

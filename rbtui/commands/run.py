@@ -16,16 +16,14 @@ import sys
 import time
 from dataclasses import replace
 
-from rbengine import oracle
+from rbengine import metrics, oracle, run_checks
 from rbengine.config import HEURISTICS, ConfigError, RunConfig
 from rbengine.notation import pseudo
 from rbengine.report import optimum_text, run_report
-from rbengine import run_checks
 from rbengine.run import FINISHED, PAUSED, Progress, Run
 from rbengine.scenario import ATTACKERS, MODES
 from rbengine.store import Store
 from rbengine.vocabulary import PRESETS
-from rbengine import metrics
 
 from . import _atomic_commit_run
 from ._checks import add_checks_argument, report_disagreements

@@ -20,8 +20,17 @@ from rbengine import oracle
 from rbengine.config import HEURISTICS, ConfigError, RunConfig
 from rbengine.fanout import Fanout, Serial
 from rbengine.scenario import ATTACKERS, MODES
-from rbengine.search import (FINISHED, PAUSED, Progress, Search, SearchError, difference,
-                             histogram_text, report, search_config)
+from rbengine.search import (
+    FINISHED,
+    PAUSED,
+    Progress,
+    Search,
+    SearchError,
+    difference,
+    histogram_text,
+    report,
+    search_config,
+)
 from rbengine.space import Space
 from rbengine.store import Store
 from rbengine.vocabulary import PRESETS

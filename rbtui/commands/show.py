@@ -8,15 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from rbengine import metrics
+from rbengine import metrics, run_checks
 from rbengine.candidate import Candidate
-from rbengine.notation import pseudo
 from rbengine.errors import StoreError
+from rbengine.notation import pseudo
 from rbengine.problem import run_report
 from rbengine.report import optimum_text
 from rbengine.search import report as search_report
 from rbengine.store import Store
-from rbengine import run_checks
 
 from ._checks import add_checks_argument, report_disagreements
 

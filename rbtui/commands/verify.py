@@ -18,8 +18,14 @@ from rbengine.scenario import MODES, PAPER_N
 from rbengine.verdict import Check, Verdict
 
 from . import _atomic_commit
-from ._common import (Style, at_least, add_attacker_argument, add_candidate_argument,
-                      add_size_arguments, read_candidate)
+from ._common import (
+    Style,
+    add_attacker_argument,
+    add_candidate_argument,
+    add_size_arguments,
+    at_least,
+    read_candidate,
+)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
