@@ -8,7 +8,6 @@ screen, so they keep going while the user moves between screens.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import sys
 from dataclasses import dataclass, field
@@ -38,20 +37,6 @@ from .screens.verdict import VerdictScreen
 UI_SWITCH_INTERVAL = 0.0005  # seconds
 #: Longest wait, per kind of worker, for runs and the Stepper to checkpoint on quit.
 QUIT_TIMEOUT = 8.0  # seconds
-BACKEND_MODULES = {"builtin": "rbengine.oracle.builtin", "spin": "rbengine.oracle.spin",
-                   "reference": "rbengine.oracle.reference"}
-
-
-def available_backends() -> list[str]:
-    """Backends whose module is present."""
-    names = [b for b, mod in BACKEND_MODULES.items() if importlib.util.find_spec(mod) is not None]
-    return names or ["reference"]
-
-
-def preferred_backend() -> str:
-    """The built-in checker when present (fast, no compiler), else the reference."""
-    names = available_backends()
-    return "builtin" if "builtin" in names else names[0]
 
 
 @dataclass

@@ -102,7 +102,8 @@ class ComposerScreen(RbScreen):
 
     # ---- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        from ..app import available_backends, preferred_backend
+        from rbengine.oracle.backend import available as available_backends
+        from rbengine.oracle.backend import interactive as preferred_backend
         types = [(f"type{t}", t) for t in range(MAX_TYPES)]
         yield Header()
         with Horizontal(id="composer-body"):

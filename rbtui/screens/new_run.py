@@ -80,7 +80,8 @@ class NewRunScreen(RbDialog["RunConfig | ACRunConfig | None"]):
         self.initial_problem = problem
 
     def compose(self) -> ComposeResult:
-        from ..app import available_backends, preferred_backend
+        from rbengine.oracle.backend import available as available_backends
+        from rbengine.oracle.backend import interactive as preferred_backend
         ac = ACRunConfig()
         with Vertical(classes="dialog", id="new-run-dialog"):
             yield Label("Start a learning run", classes="section")
