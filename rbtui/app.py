@@ -26,6 +26,7 @@ from rbengine.verdict import Verdict
 from .messages import RunEnded, RunMessage, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
 from .runs import RunManager
+from .screens.ac_composer import ACComposerScreen
 from .screens.base import PaletteCommand, ScreenHooks
 from .screens.composer import ComposerScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, PathScreen
@@ -60,6 +61,7 @@ class RbtuiApp(App):
         "composer": ComposerScreen,
         "stepper": StepperScreen,
         "verdict": VerdictScreen,
+        "ac-composer": ACComposerScreen,
     }
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", priority=True),
@@ -81,6 +83,8 @@ class RbtuiApp(App):
         self.stepper_screen: StepperScreen | None = None  # set when the Stepper is mounted
         self.verdict_view: VerdictView | None = None
         self.pending_candidate: tuple[Candidate, str] | None = None
+        #: (machine, source, settings) for the atomic commit Composer
+        self.pending_machine: tuple | None = None
         self._verdict_version = 0
         self._switch_interval = sys.getswitchinterval()
 
@@ -270,6 +274,14 @@ class RbtuiApp(App):
         if self.hooks is not None:
             self.hooks.take_pending()
 
+    def edit_machine(self, machine, source: str = "", settings: dict | None = None) -> None:
+        """Open an atomic commit machine in its Composer; settings: the rounds,
+        f and property set to verify it with (a run's)."""
+        self.pending_machine = (machine, source, dict(settings or {}))
+        self.switch_mode("ac-composer")
+        if self.hooks is not None:
+            self.hooks.take_pending()
+
     def set_verdict(self, candidate: Candidate, verdict, check: int | None = None,
                     params: dict | None = None) -> None:
         """Make `verdict` the one the Verdict screen shows (without going there)."""
@@ -291,6 +303,8 @@ class RbtuiApp(App):
                   "verdict": "Verdict: counterexample, sequence chart, PROMELA"}
         for mode, help_text in titles.items():
             yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
+        yield ("Go to the atomic commit Composer", call(self.switch_mode, "ac-composer"),
+               "Edit a transition table, see its state diagram, verify it")
         yield ("Help for this screen", self.action_help, "Open the help page (F1)")
         yield ("Edit this screen's candidate in the Composer", self.action_edit_current,
                "Send the candidate shown here to the Composer")

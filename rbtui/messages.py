@@ -130,3 +130,20 @@ class MatrixEnded(Message):
     def __init__(self, token: int, cancelled: bool = False, error: str | None = None) -> None:
         super().__init__()
         self.token, self.cancelled, self.error = token, cancelled, error
+
+
+class MachineVerified(Message):
+    """The atomic commit Composer's verifiers returned: one CheckResult each
+    (rbengine.atomic_commit.checker), for `machine` under `params`."""
+
+    def __init__(self, token: int, machine: Any, params: dict, results: list) -> None:
+        super().__init__()
+        self.token, self.machine, self.params, self.results = token, machine, params, results
+
+
+class MachineVerificationFailed(Message):
+    """An atomic commit verification ended without a verdict (error or cancellation)."""
+
+    def __init__(self, token: int, error: str, cancelled: bool = False) -> None:
+        super().__init__()
+        self.token, self.error, self.cancelled = token, error, cancelled

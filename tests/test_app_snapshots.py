@@ -116,3 +116,25 @@ def test_live_view_snapshot(snap_compare, tmp_path, size):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)], ids=["80x24", "120x40"])
+def test_ac_composer_snapshot(snap_compare, tmp_path, size):
+    """The atomic commit Composer on the optimistic protocol, verified (times zeroed)."""
+    from rbengine.atomic_commit import checker, protocols
+    from rbengine.atomic_commit.model import Model
+    app = RbtuiApp(db_path=tmp_path / "store.sqlite", start="ac-composer")
+
+    async def before(pilot):
+        screen = app.screen
+        screen.open_example("optimistic")
+        await pilot.pause()
+        r = checker.check(screen.machine, Model(3, 2))
+        r.seconds = 0.0
+        screen.results, screen.last_machine = [r], screen.machine.copy()
+        screen.last_params = screen.form_params()
+        screen._show_result()
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

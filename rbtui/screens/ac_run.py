@@ -1,8 +1,11 @@
 """An atomic commit run (live): episodes, machines verified, the first correct
 machine, and the machine (the correct one, else the last verified) as a
-transition table; v opens the last machine's counterexample as a chart."""
+transition table; v opens the last machine's counterexample as a chart, e the
+machine in the atomic commit Composer."""
 
 from __future__ import annotations
+
+import json
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +25,7 @@ class ACRunScreen(RbScreen):
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume", id="ac-toggle-pause"),
         Binding("v", "verdict", "Counterexample", id="ac-verdict"),
+        Binding("e", "edit", "Edit machine", id="ac-edit"),
         Binding("escape", "back", "Runs", id="ac-back"),
     ]
 
@@ -122,6 +126,22 @@ class ACRunScreen(RbScreen):
             return
         self.app.push_screen(ACVerdictScreen(last))
 
+    def action_edit(self) -> None:
+        """The machine shown here, in the atomic commit Composer, with the run's
+        rounds, f and property set."""
+        if self.machine is None:
+            self.notify("No machine verified yet.", severity="warning")
+            return
+        try:
+            cfg = json.loads(self.row["config"])
+        except (KeyError, TypeError, ValueError):
+            cfg = {}
+        if cfg.get("partial") is False:
+            self.notify("This run's crashes deliver all or nothing; the Composer verifies with "
+                        "partial delivery.", severity="warning")
+        self.app.edit_machine(self.machine, f"run {self.run_id}",
+                              {k: cfg.get(k) for k in ("rounds", "f", "properties") if k in cfg})
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -147,9 +167,11 @@ class ACVerdictScreen(RbScreen):
         from rbengine.atomic_commit.properties import DESCRIPTION
         v = self.verdict
         prop = v.get("property")
+        by = ", ".join(x for x in (v.get("backend"), v.get("where")) if x)
         self.query_one("#ac-verdict-summary", Static).update(
-            f"machine {v.get('hash')}: " + ("correct" if v.get("correct") else
-                                            f"incorrect - {prop}: {DESCRIPTION.get(prop, '')}"))
+            f"machine {v.get('hash')}" + (f" ({by})" if by else "") + ": "
+            + ("correct" if v.get("correct") else
+               f"incorrect - {prop}: {DESCRIPTION.get(prop, '')}"))
         self.query_one("#ac-rounds", RoundsChart).show(v.get("counterexample"))
 
     def action_back(self) -> None:

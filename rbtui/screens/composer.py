@@ -83,6 +83,8 @@ class ComposerScreen(RbScreen):
         Binding("delete", "remove_action", "Remove action", id="remove-action", show=False),
         Binding("ctrl+g", "show_verdict", "Verdict", id="show-verdict"),
         Binding("ctrl+t", "matrix", "Matrix", id="matrix"),
+        Binding("ctrl+b", "app.switch_mode('ac-composer')", "Atomic commit", id="ac-composer",
+                show=False),
     ]
 
     def __init__(self) -> None:
@@ -511,6 +513,8 @@ class ComposerScreen(RbScreen):
         yield ("Composer: load a candidate file", self.action_load, "JSON or compact notation")
         yield ("Composer: save the candidate as JSON", self.action_save, "")
         yield ("Composer: new empty candidate", self.action_new, "")
+        yield ("Composer: atomic commit machines", lambda: self.app.switch_mode("ac-composer"),
+               "The atomic commit Composer: a transition table and its state diagram (Ctrl+B)")
         for name in ("alg1", "alg2", "alg3", "fig3", "bracha"):
             yield (f"Composer: open example {name}", lambda n=name: self.open_example(n),
                    "A candidate from the paper")
