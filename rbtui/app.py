@@ -27,6 +27,7 @@ from .messages import RunEnded, RunMessage, RunProgress, RunStarted
 from .palette import RbtuiCommands, call
 from .runs import RunManager
 from .screens.ac_composer import ACComposerScreen
+from .screens.ac_stepper import ACStepperScreen
 from .screens.base import PaletteCommand, ScreenHooks
 from .screens.composer import ComposerScreen
 from .screens.dialogs import ConfirmScreen, HelpScreen, PathScreen
@@ -62,6 +63,7 @@ class RbtuiApp(App):
         "stepper": StepperScreen,
         "verdict": VerdictScreen,
         "ac-composer": ACComposerScreen,
+        "ac-stepper": ACStepperScreen,
     }
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", priority=True),
@@ -85,6 +87,8 @@ class RbtuiApp(App):
         self.pending_candidate: tuple[Candidate, str] | None = None
         #: (machine, source, settings) for the atomic commit Composer
         self.pending_machine: tuple | None = None
+        #: (run id or None, ACRunConfig or None) for the atomic commit Stepper
+        self.pending_ac_stepper: tuple | None = None
         self._verdict_version = 0
         self._switch_interval = sys.getswitchinterval()
 
@@ -214,6 +218,14 @@ class RbtuiApp(App):
         else:
             self.pending_stepper_run = run_id
 
+    def open_ac_stepper(self, run_id: int | None, config=None) -> None:
+        """Step a copy of atomic commit run `run_id`'s learner (or a new learner
+        of `config`) in the atomic commit Stepper."""
+        self.pending_ac_stepper = (run_id, config)
+        self.switch_mode("ac-stepper")
+        if self.hooks is not None:
+            self.hooks.take_pending()
+
     def stepper_run_id(self) -> int | None:
         """The run the Stepper holds open, if any."""
         stepper = self.stepper_screen
@@ -305,6 +317,8 @@ class RbtuiApp(App):
             yield (f"Go to {mode.capitalize()}", call(self.switch_mode, mode), help_text)
         yield ("Go to the atomic commit Composer", call(self.switch_mode, "ac-composer"),
                "Edit a transition table, see its state diagram, verify it")
+        yield ("Go to the atomic commit Stepper", call(self.switch_mode, "ac-stepper"),
+               "A learner's episode decision by decision, with its Q values")
         yield ("Help for this screen", self.action_help, "Open the help page (F1)")
         yield ("Edit this screen's candidate in the Composer", self.action_edit_current,
                "Send the candidate shown here to the Composer")

@@ -147,3 +147,42 @@ class MachineVerificationFailed(Message):
     def __init__(self, token: int, error: str, cancelled: bool = False) -> None:
         super().__init__()
         self.token, self.error, self.cancelled = token, error, cancelled
+
+
+class LearnerCopied(Message):
+    """The atomic commit Stepper's worker copied a run's learner (or made a new
+    one): `learner` is the Stepper's own, `cfg` its ACRunConfig."""
+
+    def __init__(self, token: int, learner: Any, cfg: Any, run_id: int | None,
+                 row: dict) -> None:
+        super().__init__()
+        self.token, self.learner, self.cfg, self.run_id, self.row = \
+            token, learner, cfg, run_id, row
+
+
+class LearnerDecision(Message):
+    """The atomic commit Stepper's episode made one decision (an ACDecision)."""
+
+    def __init__(self, token: int, decision: Any) -> None:
+        super().__init__()
+        self.token, self.decision = token, decision
+
+
+class LearnerEpisode(Message):
+    """Atomic commit episodes ended: the last ACOutcome (None after a batch) and
+    the last verification a run would have made (a CheckResult, or None).
+    `final` is False for the progress reports of a batch still running."""
+
+    def __init__(self, token: int, outcome: Any, check: Any, episodes: int = 1,
+                 final: bool = True) -> None:
+        super().__init__()
+        self.token, self.outcome, self.check = token, outcome, check
+        self.episodes, self.final = episodes, final
+
+
+class LearnerFailed(Message):
+    """An atomic commit Stepper action ended without a result ("stopped" when cancelled)."""
+
+    def __init__(self, token: int, error: str) -> None:
+        super().__init__()
+        self.token, self.error = token, error

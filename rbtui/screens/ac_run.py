@@ -26,6 +26,7 @@ class ACRunScreen(RbScreen):
         Binding("space", "toggle_pause", "Pause/resume", id="ac-toggle-pause"),
         Binding("v", "verdict", "Counterexample", id="ac-verdict"),
         Binding("e", "edit", "Edit machine", id="ac-edit"),
+        Binding("t", "step", "Step", id="ac-step-run"),
         Binding("escape", "back", "Runs", id="ac-back"),
     ]
 
@@ -141,6 +142,10 @@ class ACRunScreen(RbScreen):
                         "partial delivery.", severity="warning")
         self.app.edit_machine(self.machine, f"run {self.run_id}",
                               {k: cfg.get(k) for k in ("rounds", "f", "properties") if k in cfg})
+
+    def action_step(self) -> None:
+        """A copy of the run's learner in the atomic commit Stepper."""
+        self.app.open_ac_stepper(self.run_id)
 
     def action_back(self) -> None:
         self.app.pop_screen()

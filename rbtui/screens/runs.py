@@ -361,8 +361,7 @@ class RunsScreen(RbScreen):
     def action_step_run(self) -> None:
         rid = self.selected_id()
         if rid is not None and is_atomic_commit(self.rows.get(rid, {})):
-            self.notify("The Stepper steps Reliable Broadcast runs; open this run (o) to see "
-                        "its machine.", severity="warning")
+            self.app.open_ac_stepper(rid)  # a copy of its learner: the run is not touched
             return
         if rid is not None:
             self.app.open_stepper(rid)

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 
+from rbengine.atomic_commit.run import ACRunConfig
 from rbengine.episode import Decision
 from rbengine.errors import RbError
 from rbengine.notation import format_action, pseudo
@@ -375,7 +376,9 @@ class StepperScreen(RbScreen):
 
     def action_new_run(self) -> None:
         def chosen(cfg) -> None:
-            if cfg is not None:
+            if isinstance(cfg, ACRunConfig):  # the atomic commit Stepper steps those
+                self.app.open_ac_stepper(None, cfg)
+            elif cfg is not None:
                 self.attach(None, cfg)
         self.app.push_screen(NewRunScreen(), chosen)
 
