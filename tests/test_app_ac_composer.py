@@ -337,3 +337,20 @@ def test_a_runs_machine_opens_with_the_runs_settings(tmp_path):
             assert app.current_mode == "ac-composer" and app.screen is screen
             assert not app.errors()
     run(scenario())
+
+
+def test_f1_opens_each_atomic_commit_screens_own_help(tmp_path):
+    from rbtui.screens.dialogs import HelpScreen, help_text
+
+    async def scenario():
+        app = RecordingApp(db_path=tmp_path / "store.sqlite", start="ac-composer")
+        async with app.run_test(size=SIZE) as pilot:
+            for mode, topic, title in (("ac-composer", "ac_composer", "# Atomic commit Composer"),
+                                       ("ac-stepper", "ac_stepper", "# Atomic commit Stepper")):
+                app.switch_mode(mode)
+                await pilot.pause()
+                await pilot.press("f1")
+                assert isinstance(app.screen, HelpScreen) and app.screen.topic == topic
+                assert help_text(topic).startswith(title)
+                await pilot.press("escape")
+    run(scenario())
