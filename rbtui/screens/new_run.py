@@ -139,7 +139,9 @@ class NewRunScreen(RbDialog["RunConfig | ACRunConfig | None"]):
 
     def on_mount(self) -> None:
         self._show_problem()
-        self.query_one("#run-problem", Select).focus()
+        # the problem's first field (the problem choice is one Shift+Tab above it)
+        first = "#ac-run-n" if self.problem == "atomic-commit" else "#run-target"
+        self.query_one(first).focus()
 
     @property
     def problem(self) -> str:
