@@ -79,7 +79,7 @@ class Action:
     def is_stop(self) -> bool:
         return self.logic == STOP
 
-    def to_json(self) -> list:
+    def to_json(self) -> list[str | int | None]:
         return [self.logic, self.send_type, self.cond_type, self.threshold]
 
     def types_used(self) -> set[int]:
@@ -90,7 +90,7 @@ class Action:
             used.add(self.cond_type)
         return used
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, int, int, int]:
         return (thr.rank(self.threshold), self.cond_type, LOGICS.index(self.logic),
                 -1 if self.send_type is None else self.send_type)
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .action import STOP, Action
 from .errors import CandidateError
@@ -61,7 +62,7 @@ class Candidate:
         return any(a.threshold == "origin" for a in self.broadcast + self.receive)
 
     # ---- JSON (§6) ------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         stop = [STOP, None, 0, "0"]
         return {"broadcast": [a.to_json() for a in self.broadcast] + [stop],
                 "receive": [a.to_json() for a in self.receive] + [stop]}

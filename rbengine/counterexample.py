@@ -4,6 +4,7 @@ quiescent state that violates a property (docs/semantics.md §5)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any, cast
 
 VALUES = ("m", "m'")
 
@@ -36,7 +37,8 @@ class Step:
         if self.kind == "broadcast":
             head = f"{p} RB-Broadcast(m)"
         elif self.kind == "receive":
-            head = f"{p} receives {msg_text(*self.msg)} from p{self.sender}"
+            msg = cast("tuple[int, int]", self.msg)  # a receive step has its message
+            head = f"{p} receives {msg_text(*msg)} from p{self.sender}"
         elif self.kind == "emit":
             d, t, v = self.sends[0]
             return f"{p} sends {msg_text(t, v)} to p{d}"
@@ -57,13 +59,13 @@ class Step:
             parts.append(f"DELIVERS {VALUES[self.delivered]}")
         return "; ".join(parts)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["text"] = self.text()
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "Step":
+    def from_json(cls, d: dict[str, Any]) -> "Step":
         return cls(kind=d["kind"], process=d["process"], sender=d.get("sender"),
                    msg=tuple(d["msg"]) if d.get("msg") is not None else None,
                    fired=tuple(d.get("fired", ())),
@@ -82,7 +84,7 @@ class Counterexample:
     faulty: tuple[int, ...]
     property: str  # validity | agreement | integrity
     steps: tuple[Step, ...] = ()
-    delivered: dict = field(default_factory=dict)  # correct process -> value index or None
+    delivered: dict[int, int | None] = field(default_factory=dict)  # correct process -> value index or None
 
     def text(self) -> str:
         who = ", ".join(f"p{p}" for p in self.faulty) or "none"
@@ -96,14 +98,14 @@ class Counterexample:
         lines.append(f"  quiescent; delivered by correct processes: {final}")
         return "\n".join(lines)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "n": self.n, "f": self.f, "scenario": self.scenario,
                 "attacker": self.attacker, "faulty": list(self.faulty),
                 "property": self.property, "steps": [s.to_json() for s in self.steps],
                 "delivered": {str(p): v for p, v in self.delivered.items()}}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Counterexample":
+    def from_json(cls, d: dict[str, Any]) -> "Counterexample":
         return cls(mode=d["mode"], n=d["n"], f=d["f"], scenario=d["scenario"],
                    attacker=d.get("attacker"), faulty=tuple(d["faulty"]),
                    property=d["property"],

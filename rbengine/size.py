@@ -14,6 +14,7 @@ there says nothing about fault tolerance; callers warn about it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import RbError
@@ -49,7 +50,7 @@ class Size:
         """Sort key: smaller N, then smaller F, is cheaper to check."""
         return (self.n, self.f_for(mode))
 
-    def to_json(self) -> list:
+    def to_json(self) -> list[int | None]:
         return [self.n, self.f]
 
 
@@ -87,7 +88,7 @@ def parse_one(text: str) -> Size:
     return Size(n, f)
 
 
-def parse(spec) -> list[Size]:
+def parse(spec: object) -> list[Size]:
     """Sizes from ``"4,7:2"``, a Size, an int, or a list of those / of [N, F] pairs.
 
     Duplicates are dropped; the order is kept (``ordered`` sorts)."""
@@ -121,12 +122,12 @@ def parse(spec) -> list[Size]:
     return out
 
 
-def ordered(sizes, mode: str) -> list[Size]:
+def ordered(sizes: Iterable[Size], mode: str) -> list[Size]:
     """Cheapest first (for `mode`, the target's strongest mode)."""
     return sorted(sizes, key=lambda s: s.cost(mode))
 
 
-def text(sizes) -> str:
+def text(sizes: Iterable[Size]) -> str:
     return ",".join(s.text() for s in sizes)
 
 
@@ -147,7 +148,7 @@ class Note:
                 f"{bound_text(self.mode)}: failures there are expected")
 
 
-def notes(sizes, modes) -> list[Note]:
+def notes(sizes: Iterable[Size], modes: Sequence[str]) -> list[Note]:
     """The vacuous and beyond-bound (mode, N, F) of a verification, in order."""
     out: list[Note] = []
     for s in sizes:

@@ -27,7 +27,7 @@ class State:
     receive: tuple[int, ...] = ()
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
         return (self.phase, self.broadcast, self.receive)
 
     @property

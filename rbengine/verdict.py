@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
+from typing import Any
 
 from .counterexample import Counterexample
 
@@ -29,14 +30,14 @@ class Check:
         from .size import check_label
         return check_label(self.mode, self.n, self.f)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "n": self.n, "f": self.f, "scenario": self.scenario,
                 "attacker": self.attacker, "correct": self.correct,
                 "property": self.property, "states": self.states,
                 "seconds": round(self.seconds, 6), "size": self.size, "label": self.label}
 
     @classmethod
-    def from_json(cls, c: dict) -> "Check":
+    def from_json(cls, c: dict[str, Any]) -> "Check":
         return cls(c["mode"], c["n"], c["f"], c["scenario"], c.get("attacker"), c["correct"],
                    c.get("property"), c.get("states", 0), c.get("seconds", 0.0),
                    size=c.get("size") or f"{c['n']}")
@@ -72,7 +73,7 @@ class Verdict:
     def failed(self) -> Check | None:
         return next((c for c in self.checks if not c.correct), None)
 
-    def per_size(self) -> list[dict]:
+    def per_size(self) -> list[dict[str, Any]]:
         """One entry per size asked for: its checks and whether it is correct
         (None: not checked, after an earlier size failed with stop_early)."""
         sizes = self.sizes or list(dict.fromkeys(c.size for c in self.checks))
@@ -85,7 +86,7 @@ class Verdict:
                         "seconds": sum(c.seconds for c in checks)})
         return out
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         cx = self.counterexample
         return {"correct": self.correct, "checks": [c.to_json() for c in self.checks],
                 "counterexample": cx.to_json() if cx else None,
@@ -96,7 +97,7 @@ class Verdict:
                 "notes": list(self.notes)}
 
     @classmethod
-    def from_json(cls, data: dict, backend: str = "") -> "Verdict":
+    def from_json(cls, data: dict[str, Any], backend: str = "") -> "Verdict":
         """The inverse of to_json (the counterexample goes to its failing check)."""
         cx = data.get("counterexample")
         counterexample = Counterexample.from_json(cx) if cx else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .action import DELIVER, SENDS, STOP_ACTION, Action
 from .errors import CandidateError
@@ -46,7 +47,7 @@ class Vocabulary:
         out.append(STOP_ACTION)
         return out
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "types": self.types, "tokens": list(self.tokens)}
 
 
@@ -56,7 +57,7 @@ SOUND = Vocabulary("sound", 3, ("0", "1", "F+1", "(N+F)/2", "N-F", "origin"),
 PRESETS = {"paper": PAPER, "sound": SOUND}
 
 
-def get(name_or_spec: str | dict | Vocabulary) -> Vocabulary:
+def get(name_or_spec: str | dict[str, Any] | Vocabulary) -> Vocabulary:
     """A preset by name, or a custom vocabulary from ``{"types": T, "tokens": [...]}``."""
     if isinstance(name_or_spec, Vocabulary):
         return name_or_spec
