@@ -8,6 +8,8 @@ search, never in what they answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ..candidate import Candidate
 from ..errors import OracleError
@@ -41,7 +43,7 @@ def _modes(target: str | None, only: str | None) -> tuple[str, ...]:
 
 
 def resolve_sizes(target: str | None = "byzantine", only: str | None = None,
-                  n: int | None = None, f: int | None = None, sizes=None) -> list[Size]:
+                  n: int | None = None, f: int | None = None, sizes: object = None) -> list[Size]:
     """The sizes a verification covers, cheapest first: `sizes` (a list or
     ``"4,7:2"``), else the single size (n, f) with the paper's N by default."""
     modes = _modes(target, only)
@@ -54,7 +56,7 @@ def resolve_sizes(target: str | None = "byzantine", only: str | None = None,
 
 def plan_sizes(target: str | None = "byzantine", only: str | None = None,
                n: int | None = None, f: int | None = None, attacker: str = "full",
-               sizes=None) -> list[tuple[Size, list[Scenario]]]:
+               sizes: object = None) -> list[tuple[Size, list[Scenario]]]:
     """Per size (cheapest first), the scenarios checked, in checking order."""
     modes = _modes(target, only)
     out = []
@@ -67,20 +69,20 @@ def plan_sizes(target: str | None = "byzantine", only: str | None = None,
 
 
 def plan(target: str | None = "byzantine", only: str | None = None, n: int | None = None,
-         f: int | None = None, attacker: str = "full", sizes=None) -> list[Scenario]:
+         f: int | None = None, attacker: str = "full", sizes: object = None) -> list[Scenario]:
     """The scenarios a verification covers, in checking order."""
     return [sc for _, scs in plan_sizes(target, only, n, f, attacker, sizes) for sc in scs]
 
 
 def notes(target: str | None = "byzantine", only: str | None = None, n: int | None = None,
-          f: int | None = None, sizes=None) -> list[size_mod.Note]:
+          f: int | None = None, sizes: object = None) -> list[size_mod.Note]:
     """What the output must say about these sizes: vacuous modes (F=0) and F
     beyond a mode's resilience bound."""
     return size_mod.notes(resolve_sizes(target, only, n, f, sizes), _modes(target, only))
 
 
 def check(candidate: Candidate, scenario: Scenario, backend: str = "builtin",
-          types: int | None = None, **options) -> Check:
+          types: int | None = None, **options: Any) -> Check:
     """One scenario with one backend."""
     t0 = time.perf_counter()
     prop, states, cx = _backend(backend).check(candidate, scenario, types=types, **options)
@@ -91,7 +93,8 @@ def check(candidate: Candidate, scenario: Scenario, backend: str = "builtin",
 def verify(candidate: Candidate, target: str | None = "byzantine", only: str | None = None,
            n: int | None = None, f: int | None = None, attacker: str = "full",
            backend: str | None = None, stop_early: bool = False,
-           types: int | None = None, cancel=None, sizes=None, **options) -> Verdict:
+           types: int | None = None, cancel: Callable[[], bool] | None = None,
+           sizes: object = None, **options: Any) -> Verdict:
     """Verify `candidate` against a target (cumulative) or a single mode, at
     one size (n, f) or at every size of `sizes` (cheapest first).
 

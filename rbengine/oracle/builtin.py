@@ -15,6 +15,8 @@ counterexample.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
 from ..candidate import Candidate
@@ -27,12 +29,24 @@ from .backend import ScenarioResult
 _T0, _ORIGIN, _COUNT = 0, 1, 2
 MAX_STATES = 5_000_000
 
+# The searches' data, for the type checker. A local state is a flat tuple whose
+# shape depends on the position (see _Counter), hence Any inside.
+_Local = tuple[Any, ...]
+_Procs = list[_Local]  # one local state per position
+_Key = tuple[_Local, ...]  # a canonical global state (_Counter.canon)
+_Choice = tuple[int, int, int, int, bool]  # a batch: (position, key, j, k, p0)
+_Move = tuple[Any, ...]  # a move of semantics.concretize, e.g. ("recv", dst, src, t, v)
+_Work = list[tuple[int, int, int]]  # sends still to be received
+_Goal = Callable[[Scenario, list[Any]], bool]  # (scenario, delivered values) -> a violation?
+_Found = tuple[str | None, int, list[_Move] | None]  # (property, states, moves)
+
 
 class _Guard:
     """Polled by the searches: cancellation, a time limit and a state budget
     end a search with an OracleError, never with a guessed verdict."""
 
-    def __init__(self, cancel=None, timeout: float | None = None, max_states: int = MAX_STATES,
+    def __init__(self, cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+                 max_states: int = MAX_STATES,
                  name: str = "built-in"):
         self.name = name
         self.cancel = cancel
@@ -61,6 +75,10 @@ class _Table:
     def __init__(self, cand: Candidate, sc: Scenario, types: int | None):
         self.n = sc.n
         self.types = max(types or 2, cand.types())
+        # per receive action: destination mode and send type, both None for a
+        # DELIVER (Any: read only where the action sends)
+        self.dest: list[Any]
+        self.st: list[Any]
         self.kind, self.ct, self.need, self.dest, self.st = [], [], [], [], []
         for a in cand.receive:
             if a.threshold == "0":
@@ -74,8 +92,9 @@ class _Table:
             self.dest.append(None if a.logic == DELIVER else _DEST[a.logic])
             self.st.append(a.send_type)
         self.nact = len(self.kind)
-        self.bcast = [(None if a.logic == DELIVER else _DEST[a.logic], a.send_type)
-                      for a in cand.broadcast if a.threshold == "0"]
+        self.bcast: list[tuple[int | None, Any]] = [
+            (None if a.logic == DELIVER else _DEST[a.logic], a.send_type)
+            for a in cand.broadcast if a.threshold == "0"]
         self.tok0 = sum(1 << i for i, k in enumerate(self.kind) if k == _T0)
         self.origin_on = [sum(1 << i for i in range(self.nact)
                               if self.kind[i] == _ORIGIN and self.ct[i] == t)
@@ -110,7 +129,7 @@ class _NoFailure:
         self.sc = sc
         self.T = self.tab.types
 
-    def _send(self, st: list, p: int, dmode: int, t: int, work: list) -> None:
+    def _send(self, st: list[dict[str, Any]], p: int, dmode: int, t: int, work: _Work) -> None:
         n = self.sc.n
         dests = range(n) if dmode == 0 else ([d for d in range(n) if d != p] if dmode == 1 else [p])
         for d in dests:
@@ -118,17 +137,17 @@ class _NoFailure:
                 st[p]["sent"][t].add(d)
                 work.append((p, d, t))
 
-    def search(self, guard=lambda states: None):
+    def search(self, guard: Callable[[int], object] = lambda states: None) -> _Found:
         tab, T = self.tab, self.T
-        st = [{"cnt": [0] * T, "orig": 0, "fired": 0, "dl": None,
+        st: list[dict[str, Any]] = [{"cnt": [0] * T, "orig": 0, "fired": 0, "dl": None,
                "sent": [set() for _ in range(T)]} for _ in range(self.sc.n)]
-        work: list = []
+        work: _Work = []
         for dmode, t in tab.bcast:
             if dmode is None:
                 st[0]["dl"] = 0
             else:
                 self._send(st, 0, dmode, t, work)
-        moves: list = []
+        moves: list[_Move] = []
         while work:
             src, dst, t = work.pop(0)
             moves.append(("recv", dst, src, t, 0))
@@ -209,19 +228,19 @@ class _Counter:
             [sum(1 << i for i in range(tab.nact) if tab.dest[i] in (0, 2) and tab.st[i] == t)
              for t in range(tab.types)])
 
-    def empty(self, pos: int) -> tuple:
+    def empty(self, pos: int) -> _Local:
         z = (0,) * self.K
         if pos < self.nc:
             return (z, z, z, 0, 0, 0, -1, 0)
         return (z, 0, 0, 0)
 
-    def canon(self, procs: list) -> tuple:
+    def canon(self, procs: _Procs) -> _Key:
         (a1, b1), (a2, b2) = self.groups
         return (tuple(procs[:a1]) + tuple(sorted(procs[a1:b1])) + tuple(procs[b1:a2])
                 + tuple(sorted(procs[a2:b2])))
 
     # -- firing --------------------------------------------------------------
-    def _send(self, procs: list, me: int, dmode: int, st: int, v: int, work: list) -> None:
+    def _send(self, procs: _Procs, me: int, dmode: int, st: int, v: int, work: _Work) -> None:
         key = 2 * st + v
         loc = procs[me]
         si = 7 if me < self.nc else 3
@@ -253,7 +272,7 @@ class _Counter:
                 b = b[:key] + (b[key] + 1,) + b[key + 1:]
             procs[q] = (c, a, b, oin, orcv, fired, dl, snt)
 
-    def _drain(self, procs: list, work: list, log: list | None) -> None:
+    def _drain(self, procs: _Procs, work: _Work, log: list[_Move] | None) -> None:
         """Crash-prone processes receive what was sent to them, at once."""
         tab = self.tab
         while work:
@@ -284,7 +303,7 @@ class _Counter:
             procs[q] = (c, orig, fired | fire, sent)
             self._fire(procs, q, fire, v, work)
 
-    def _fire(self, procs: list, me: int, fire: int, v: int, work: list) -> None:
+    def _fire(self, procs: _Procs, me: int, fire: int, v: int, work: _Work) -> None:
         tab = self.tab
         i = 0
         while fire:
@@ -298,8 +317,8 @@ class _Counter:
             fire >>= 1
             i += 1
 
-    def _receive(self, procs: list, me: int, key: int, j: int, k: int, p0: bool,
-                 log: list | None = None) -> None:
+    def _receive(self, procs: _Procs, me: int, key: int, j: int, k: int, p0: bool,
+                 log: list[_Move] | None = None) -> None:
         """Correct process me receives j correct + k faulty (+ the broadcaster's)
         <t, v>, then runs the handler once for v (earlier receipts of a batch
         are idle)."""
@@ -325,12 +344,12 @@ class _Counter:
             if need <= c[key]:
                 fire |= mask & ~fired
         procs[me] = (c, a, b, oin, orcv, fired | fire, dl, sent)
-        work: list = []
+        work: _Work = []
         self._fire(procs, me, fire, v, work)
         self._drain(procs, work, log)
         self._forget(procs, me)
 
-    def _forget(self, procs: list, me: int) -> None:
+    def _forget(self, procs: _Procs, me: int) -> None:
         """Zero the counters of types no unfired action reads any more: they
         can never influence a transition or a property again, and forgetting
         them merges states that differ only there."""
@@ -355,11 +374,11 @@ class _Counter:
             procs[me] = (c, a, b, oin, orcv, fired, dl, sent)
 
     # -- transitions -----------------------------------------------------------
-    def initial(self, log: list | None = None) -> list:
+    def initial(self, log: list[_Move] | None = None) -> _Procs:
         procs = [self.empty(pos) for pos in range(len(self.procs))]
         p0 = self.p0_pos
         if p0 is not None:
-            work: list = []
+            work: _Work = []
             for dmode, st in self.tab.bcast:
                 if dmode is None:
                     if p0 < self.nc:
@@ -369,7 +388,7 @@ class _Counter:
             self._drain(procs, work, log)
         return procs
 
-    def choices(self, procs: list, correct_only: bool = False) -> list:
+    def choices(self, procs: _Procs, correct_only: bool = False) -> list[_Choice]:
         """Batches at every correct process; of interchangeable processes in
         the same local state only the first is offered (same successor up to
         symmetry)."""
@@ -379,7 +398,7 @@ class _Counter:
                 for m in self._moves(q, procs[q], correct_only)]
 
     # -- safe receipts -------------------------------------------------------
-    def _live(self, procs: list, w: int) -> list:
+    def _live(self, procs: _Procs, w: int) -> list[int]:
         """Per correct position, the mask of unfired actions that may still
         fire bound to value w in some continuation (an over-approximation).
 
@@ -450,7 +469,7 @@ class _Counter:
                         changed = True
         return live
 
-    def _safe(self, loc: tuple, t: int, other_live: int) -> bool:
+    def _safe(self, loc: _Local, t: int, other_live: int) -> bool:
         """Receipts of <t, v> at a correct process commute with every
         transition of every continuation when none of the actions they could
         fire can fire with the other value, and they are not a first receipt
@@ -465,7 +484,7 @@ class _Counter:
             return False
         return True
 
-    def normalize(self, procs: list, log: list | None = None) -> None:
+    def normalize(self, procs: _Procs, log: list[_Move] | None = None) -> None:
         """Receive every safe correct message at once (docs/oracle.md, "Safe
         receipts"): each is independent of everything that can happen before
         it and must happen before quiescence, so it can be taken first."""
@@ -475,7 +494,7 @@ class _Counter:
                        if procs[q][1][key] or (origin and procs[q][3] >> key & 1)]
             if not pending:
                 return
-            lives: list = [None, None]  # per value v: liveness of the other value
+            lives: list[Any] = [None, None]  # per value v: liveness of the other value (list[int])
             did = False
             for q, key in pending:
                 loc = procs[q]
@@ -496,7 +515,7 @@ class _Counter:
             if not did:
                 return
 
-    def _moves(self, q: int, loc: tuple, correct_only: bool):
+    def _moves(self, q: int, loc: _Local, correct_only: bool) -> Iterator[_Choice]:
         """Lazy batches at q: (position, key, j, k, p0) = receive j correct and
         k faulty <t, v> (and the broadcaster's, if p0), firing at the last.
 
@@ -509,7 +528,7 @@ class _Counter:
         tab = self.tab
         c, a, b, oin, orcv, fired, dl, sent = loc
         first = bool(tab.tok0 & ~fired)
-        unread_done: set = set()  # (value, source) already offered for an unread type
+        unread_done: set[tuple[int, str]] = set()  # (value, source) already offered for an unread type
         for key in range(self.K):
             t = key >> 1
             p0_avail = False
@@ -568,7 +587,7 @@ class _Counter:
             if rest == kb <= B:
                 yield (q, key, j, kb, use_p0)
 
-    def step(self, procs: list, ch: tuple, log: list | None = None) -> list:
+    def step(self, procs: _Procs, ch: _Choice, log: list[_Move] | None = None) -> _Procs:
         """Successor by one batch, normalized; self.cost is then the number
         of concrete steps it stands for (each correct message counted once,
         when sent, for its receipt; faulty sends two each)."""
@@ -581,14 +600,15 @@ class _Counter:
         self.normalize(nxt, log)
         return nxt
 
-    def delivered(self, procs: list) -> list:
-        out: list = [None] * self.sc.n
+    def delivered(self, procs: _Procs) -> list[int | None]:
+        out: list[int | None] = [None] * self.sc.n
         for pos in range(self.nc):
             dl = procs[pos][6]
             out[self.procs[pos]] = None if dl < 0 else dl
         return out
 
-    def search(self, guard=lambda states: None, goal=None):
+    def search(self, guard: Callable[[int], object] = lambda states: None,
+               goal: _Goal | None = None) -> _Found:
         """Uniform-cost search over normalized states: the first violating
         quiescent state taken from the queue for a property is the one with
         the fewest concrete steps (docs/oracle.md, "Shortest").
@@ -597,14 +617,15 @@ class _Counter:
         violations (rbengine.proof looks for one kind of violation, e.g. two
         values delivered, which a higher-priority property would otherwise hide)."""
         import heapq
+        rank: int | None
         init = self.initial()
         self.normalize(init)
         start = self.canon(init)
         dist = {start: 0}
-        parent: dict = {start: None}
+        parent: dict[_Key, tuple[_Key, _Choice] | None] = {start: None}
         heap = [(0, 0, start)]
         tick = 0
-        found: list = [None] * len(PROPERTIES)
+        found: list[_Key | None] = [None] * len(PROPERTIES)
         sc = self.sc
         while heap:
             g, _, key = heapq.heappop(heap)
@@ -634,22 +655,23 @@ class _Counter:
         rank = next((r for r, k in enumerate(found) if k is not None), None)
         if rank is None:
             return None, len(dist), None
-        chain = []
-        k = found[rank]
+        chain: list[tuple[_Key, _Choice]] = []
+        k = cast(_Key, found[rank])
         while parent[k] is not None:
-            k, ch = parent[k]
+            k, ch = cast("tuple[_Key, _Choice]", parent[k])
             chain.append((k, ch))
         chain.reverse()
-        moves: list = []
+        moves: list[_Move] = []
         procs = self.initial(moves)
         self.normalize(procs, moves)
         for i, (key, ch) in enumerate(chain):
-            target = chain[i + 1][0] if i + 1 < len(chain) else found[rank]
+            target = chain[i + 1][0] if i + 1 < len(chain) else cast(_Key, found[rank])
             procs = self._follow(procs, key, ch, target, moves)
         moves.append(("finish",))
         return PROPERTIES[rank], len(dist), moves
 
-    def _follow(self, procs: list, key: tuple, ch: tuple, target: tuple, moves: list) -> list:
+    def _follow(self, procs: _Procs, key: _Key, ch: _Choice, target: _Key,
+                moves: list[_Move]) -> _Procs:
         """Take, from concrete-identity positions procs (canon(procs) == key),
         the move ch chosen on the canonical key: at a position holding the
         same local state, in the same group of interchangeable processes."""
@@ -667,20 +689,20 @@ class _Counter:
 
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
-          cancel=None, timeout: float | None = None, max_states: int = MAX_STATES,
-          goal=None, **_):
+          cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+          max_states: int = MAX_STATES, goal: _Goal | None = None, **_: object) -> ScenarioResult:
     """goal: see _Counter.search (crash and byzantine only)."""
     if scenario.mode == "none":
         if goal is not None:
             raise OracleError("a goal applies to the crash and byzantine modes only")
-        engine = _NoFailure(candidate, scenario, types)
-        prop, states, moves = engine.search(_Guard(cancel, timeout, max_states))
+        greedy = _NoFailure(candidate, scenario, types)
+        prop, states, moves = greedy.search(_Guard(cancel, timeout, max_states))
     else:
         engine = _Counter(candidate, scenario, types)
         prop, states, moves = engine.search(_Guard(cancel, timeout, max_states), goal=goal)
     if prop is None:
         return ScenarioResult(None, states, None)
-    cx = concretize(candidate, scenario, moves, prop, types)
+    cx = concretize(candidate, scenario, cast("list[_Move]", moves), prop, types)  # a violation has moves
     return ScenarioResult(prop, states, cx)
 
 
@@ -695,7 +717,8 @@ class BuiltinBackend:
         return None
 
     def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
-              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+              cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+              **options: Any) -> ScenarioResult:
         return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
                      **options)
 

@@ -6,6 +6,9 @@ against it on small instances.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..candidate import Candidate
 from ..scenario import Scenario
 from .backend import ScenarioResult
@@ -14,8 +17,9 @@ from .semantics import explore
 LIMIT = 3_000_000
 
 
-def check(candidate, scenario, types=None, limit: int = LIMIT, cancel=None,
-          timeout: float | None = None, **_):
+def check(candidate: Candidate, scenario: Scenario, types: int | None = None, limit: int = LIMIT,
+          cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+          **_: object) -> ScenarioResult:
     """As every backend: cancellation, a time limit and the state limit end the
     search with an OracleError (StateLimitError for the state limit)."""
     from .builtin import _Guard
@@ -39,7 +43,8 @@ class ReferenceBackend:
         return None
 
     def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
-              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+              cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+              **options: Any) -> ScenarioResult:
         return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
                      **options)
 

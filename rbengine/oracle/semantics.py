@@ -17,7 +17,9 @@ crashed (see tests/test_semantics.py for the check on small instances).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from .. import threshold as thr
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, Action
@@ -33,17 +35,20 @@ M, M2 = 0, 1  # value indices: m and m'
 @dataclass(frozen=True)
 class Proc:
     up: bool = True
-    received: frozenset = frozenset()  # {(type, value, sender)}
-    fired: frozenset = frozenset()  # indices into candidate.receive
+    received: frozenset[tuple[int, int, int]] = frozenset()  # {(type, value, sender)}
+    fired: frozenset[int] = frozenset()  # indices into candidate.receive
     delivered: int | None = None
-    sent: frozenset = frozenset()  # {(dst, type, value)} ever sent or queued
-    pending: frozenset = frozenset()  # crash-prone only: {(dst, type, value)} not yet emitted
+    sent: frozenset[tuple[int, int, int]] = frozenset()  # {(dst, type, value)} ever sent or queued
+    # crash-prone only: {(dst, type, value)} not yet emitted
+    pending: frozenset[tuple[int, int, int]] = frozenset()
 
 
 @dataclass(frozen=True)
 class State:
-    procs: tuple  # Proc or None for Byzantine processes
-    network: frozenset  # {(src, dst, type, value)}
+    # Proc or None for Byzantine processes (Any: the model reads the entries of
+    # correct and crash-prone processes only, never None)
+    procs: tuple[Any, ...]
+    network: frozenset[tuple[int, int, int, int]]  # {(src, dst, type, value)}
 
 
 class Model:
@@ -75,31 +80,33 @@ class Model:
         assert logic == SEND_MYSELF
         return [me]
 
-    def _fire(self, me: int, p: Proc, a: Action, v: int, out: list, network: set) -> Proc:
+    def _fire(self, me: int, p: Proc, a: Action, v: int, out: list[tuple[int, int, int]],
+              network: set[tuple[int, int, int, int]]) -> Proc:
         if a.logic == DELIVER:
             if p.delivered is None:
                 p = replace(p, delivered=v)
             return p
+        t = cast(int, a.send_type)  # a send action has a message type
         sent = set(p.sent)
         pending = set(p.pending)
         for d in self._dests(me, a.logic):
-            if d in self.byz or (d, a.send_type, v) in sent:
+            if d in self.byz or (d, t, v) in sent:
                 continue
-            sent.add((d, a.send_type, v))
-            out.append((d, a.send_type, v))
+            sent.add((d, t, v))
+            out.append((d, t, v))
             if me in self.crashy:
-                pending.add((d, a.send_type, v))
+                pending.add((d, t, v))
             else:
-                network.add((me, d, a.send_type, v))
+                network.add((me, d, t, v))
         return replace(p, sent=frozenset(sent), pending=frozenset(pending))
 
     def initial(self) -> tuple[State, list[Step]]:
         procs = [None if i in self.byz else Proc() for i in range(self.n)]
-        network: set = set()
+        network: set[tuple[int, int, int, int]] = set()
         steps: list[Step] = []
         if 0 not in self.byz:
-            p = procs[0]
-            out: list = []
+            p = cast(Proc, procs[0])  # p0 is not Byzantine
+            out: list[tuple[int, int, int]] = []
             fired = []
             before = p.delivered
             for a in self.cand.broadcast:
@@ -118,7 +125,7 @@ class Model:
         if from_network:
             network.discard((sender, me, t, v))
         p = replace(p, received=p.received | {(t, v, sender)})
-        out: list = []
+        out: list[tuple[int, int, int]] = []
         fired_txt = []
         fired = set(p.fired)
         before = p.delivered
@@ -135,7 +142,7 @@ class Model:
         return State(tuple(procs), frozenset(network)), step
 
     # ---- all transitions (unreduced) ---------------------------------------
-    def successors(self, s: State):
+    def successors(self, s: State) -> Iterator[tuple[State, tuple[Step, ...]]]:
         for (src, dst, t, v) in sorted(s.network):
             if s.procs[dst] is not None and s.procs[dst].up:
                 ns, st = self.receive(s, dst, src, t, v)
@@ -172,11 +179,11 @@ class Model:
         """The highest-priority property violated in s (checked on quiescent states)."""
         return violated(self.sc, [None if q is None else q.delivered for q in s.procs])
 
-    def delivered(self, s: State) -> dict:
+    def delivered(self, s: State) -> dict[int, int | None]:
         return {p: s.procs[p].delivered for p in self.sc.correct}
 
 
-def violated(sc: Scenario, delivered: list) -> str | None:
+def violated(sc: Scenario, delivered: Sequence[int | None]) -> str | None:
     """Properties of docs/semantics.md §5 over the scenario's correct processes,
     given each process's delivered value (None, M or M2)."""
     correct = sc.correct
@@ -190,7 +197,8 @@ def violated(sc: Scenario, delivered: list) -> str | None:
 
 
 def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int = 2_000_000,
-            shortest: bool = False, guard=None):
+            shortest: bool = False, guard: Callable[[int], object] | None = None
+            ) -> tuple[str | None, int, Counterexample | None]:
     """Unreduced exhaustive search. Returns (property or None, states, steps).
 
     Finds the highest-priority property violated in any reachable quiescent
@@ -206,7 +214,7 @@ def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int 
     init, init_steps = model.initial()
     if shortest:
         return _explore_shortest(model, sc, init, init_steps, limit, guard)
-    parent: dict = {init: None}
+    parent: dict[State, tuple[State, tuple[Step, ...]] | None] = {init: None}
     stack = [init]
     best: tuple[int, State] | None = None
     while stack:
@@ -232,21 +240,23 @@ def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int 
     path: list[Step] = []
     s = best[1]
     while parent[s] is not None:
-        s, steps = parent[s]
+        s, steps = cast("tuple[State, tuple[Step, ...]]", parent[s])
         path[:0] = steps
     cx = Counterexample(sc.mode, sc.n, sc.f, sc.name, sc.attacker, sc.faulty,
                         PROPERTIES[best[0]], tuple(init_steps + path), model.delivered(best[1]))
     return PROPERTIES[best[0]], len(parent), cx
 
 
-def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list, limit: int,
-                      guard=None):
+def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list[Step], limit: int,
+                      guard: Callable[[int], object] | None = None
+                      ) -> tuple[str | None, int, Counterexample | None]:
     import heapq
-    parent: dict = {init: None}
+    rank: int | None
+    parent: dict[State, tuple[State, tuple[Step, ...]] | None] = {init: None}
     dist = {init: 0}
     heap = [(0, 0, init)]
     tick = 0
-    found: list = [None] * len(PROPERTIES)
+    found: list[State | None] = [None] * len(PROPERTIES)
     while heap:
         d, _, s = heapq.heappop(heap)
         if d > dist[s]:
@@ -274,16 +284,18 @@ def _explore_shortest(model: Model, sc: Scenario, init: State, init_steps: list,
     if rank is None:
         return None, len(dist), None
     path: list[Step] = []
-    s = found[rank]
+    s = cast(State, found[rank])
     while parent[s] is not None:
-        s, steps = parent[s]
+        s, steps = cast("tuple[State, tuple[Step, ...]]", parent[s])
         path[:0] = steps
     cx = Counterexample(sc.mode, sc.n, sc.f, sc.name, sc.attacker, sc.faulty,
-                        PROPERTIES[rank], tuple(init_steps + path), model.delivered(found[rank]))
+                        PROPERTIES[rank], tuple(init_steps + path),
+                        model.delivered(cast(State, found[rank])))
     return PROPERTIES[rank], len(dist), cx
 
 
-def replay(cand: Candidate, sc: Scenario, steps, types: int | None = None):
+def replay(cand: Candidate, sc: Scenario, steps: Iterable[Step], types: int | None = None
+           ) -> tuple[State, str | None, bool]:
     """Re-execute a counterexample's steps on the concrete model.
 
     Checks that every step is enabled and produces exactly the recorded effect,
@@ -301,10 +313,10 @@ def replay(cand: Candidate, sc: Scenario, steps, types: int | None = None):
     while i < len(steps):
         st = steps[i]
         if st.kind == "receive":
-            t, v = st.msg
+            t, v = cast("tuple[int, int]", st.msg)
             if (st.sender, st.process, t, v) not in s.network or not s.procs[st.process].up:
                 raise ValueError(f"step {i}: message not in transit: {st.text()}")
-            s, got = model.receive(s, st.process, st.sender, t, v)
+            s, got = model.receive(s, st.process, cast(int, st.sender), t, v)
         elif st.kind == "byzantine":
             d, t, v = st.sends[0]
             if st.process not in model.byz or v not in model.values or d not in sc.correct \
@@ -341,8 +353,8 @@ def replay(cand: Candidate, sc: Scenario, steps, types: int | None = None):
     return s, model.violation(s), model.quiescent(s)
 
 
-def concretize(cand: Candidate, sc: Scenario, moves, prop: str, types: int | None = None,
-               states: int = 0) -> Counterexample:
+def concretize(cand: Candidate, sc: Scenario, moves: Iterable[tuple[Any, ...]], prop: str,
+               types: int | None = None, states: int = 0) -> Counterexample:
     """Turn a backend's moves into a checked concrete counterexample.
 
     Moves (tuples), all real transitions of the concrete model:

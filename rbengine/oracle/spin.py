@@ -31,17 +31,23 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .. import threshold as thr
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, Action
 from ..candidate import Candidate
-from ..counterexample import Step
+from ..counterexample import Counterexample, Step
 from ..errors import OracleError
 from ..notation import format_action
 from ..scenario import Scenario
 from . import semantics
 from .semantics import PROPERTIES
 from .backend import ScenarioResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import jinja2
 
 TEMPLATES = Path(__file__).with_name("templates")
 TABLE_ENV = "RB_TABLE"
@@ -67,11 +73,11 @@ _INSTALL = {"spin": "apt-get install spin", "gcc": "apt-get install gcc"}
 # The candidate as a table of effects (see common.pml.j2)
 
 
-def _effect(a) -> int:
+def _effect(a: Action) -> int:
     """Bits of one action's effect: 1 deliver; per type s, 2<<2s itself, 4<<2s the others."""
     if a.logic == DELIVER:
         return 1
-    shift = 1 + 2 * a.send_type
+    shift = 1 + 2 * cast(int, a.send_type)  # a send action has a message type
     if a.logic == SEND_ALL:
         return 3 << shift
     if a.logic == SEND_NEIGHBOURS:
@@ -88,10 +94,10 @@ class Table:
     props: int
     effb: int
     eff0: int
-    eff: list  # T*(N+1) ints: [t][0] origin on t, [t][c] c senders of t
+    eff: list[int]  # T*(N+1) ints: [t][0] origin on t, [t][c] c senders of t
     effb_text: str = ""
     eff0_text: str = ""
-    texts: dict | None = None  # index -> comment
+    texts: dict[int, str] | None = None  # index -> comment
 
     def encode(self) -> str:
         vals = [self.ntypes, self.origin, self.faulty, self.props, self.effb, self.eff0, *self.eff]
@@ -148,7 +154,7 @@ def _variant(scenario: Scenario) -> str:
 
 
 @lru_cache(maxsize=1)
-def _jinja():
+def _jinja() -> jinja2.Environment:
     import jinja2
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                               trim_blocks=True, lstrip_blocks=True,
@@ -156,7 +162,7 @@ def _jinja():
 
 
 def _render(mode: str, variant: str, n: int, f: int, t: int, padded: bool = True,
-            **baked) -> str:
+            **baked: Any) -> str:
     """padded: steps padded for pan -i (docs/oracle.md); the verdict's search
     does without (same states, fewer transitions)."""
     return _jinja().get_template(f"{variant}.pml.j2").render(
@@ -169,6 +175,7 @@ def promela(candidate: Candidate, scenario: Scenario, types: int | None = None) 
     ntypes = _types(candidate, types)
     tab = table(candidate, scenario, ntypes, ntypes)
     n = scenario.n
+    assert tab.texts is not None  # table() always gives the comments
     eff = []
     for i, v in enumerate(tab.eff):
         if v:
@@ -267,7 +274,8 @@ def model_setting(text: str) -> tuple[Candidate, Scenario, int]:
     return cand, sc, types
 
 
-def from_trail(model: str | Path, trail: str | Path | None = None, timeout: float = 120.0):
+def from_trail(model: str | Path, trail: str | Path | None = None,
+               timeout: float = 120.0) -> Counterexample:
     """The concrete counterexample of a trail that plain Spin (pan) wrote for a
     standalone model: replayed by `spin -t`, then concretized and checked on
     the concrete model like every counterexample of the backend."""
@@ -352,7 +360,7 @@ def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str
     return f"{variant}-{mode}-n{n}-f{f}-t{t}{kind}-{h.hexdigest()[:12]}"
 
 
-def _cflags(shortest: bool) -> tuple:
+def _cflags(shortest: bool) -> tuple[str, ...]:
     return CFLAGS + SHORTEST_CFLAGS if shortest else CFLAGS
 
 
@@ -376,7 +384,7 @@ def _first_line(text: str, default: str) -> str:
 
 
 def _compile(dest: Path, source: str, opt: str, spin: str, gcc: str, memory: int,
-             timeout: float, cflags: tuple = CFLAGS) -> None:
+             timeout: float, cflags: tuple[str, ...] = CFLAGS) -> None:
     global compilations
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=dest.parent))
@@ -448,9 +456,9 @@ class _file_lock:
 
     def __init__(self, path: Path):
         self.path = path
-        self.fd = None
+        self.fd: int | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> _file_lock:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
@@ -459,7 +467,7 @@ class _file_lock:
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self.fd is not None:
             import fcntl
             fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -478,8 +486,8 @@ _VIOLATED = re.compile(r"assertion violated\s+!\((validity|agreement|integrity)\
 POLL = 0.1  # seconds between two looks at `cancel` while pan runs
 
 
-def _run(args: list, cwd: Path, env: dict, deadline: float, timeout: float, what: str,
-         cancel=None) -> str:
+def _run(args: list[str], cwd: Path, env: dict[str, str], deadline: float, timeout: float,
+         what: str, cancel: Callable[[], bool] | None = None) -> str:
     """Run pan to completion; a timeout or a cancellation kills it (OracleError)."""
     try:
         proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -524,8 +532,8 @@ def _depth(n: int, t: int) -> int:
     return max(1000, 5 * (4 * n * n * t + 2 * n) + 100)
 
 
-def _parse_moves(out: str) -> tuple[list, list]:
-    moves: list = []
+def _parse_moves(out: str) -> tuple[list[tuple[str | int, ...]], list[int | None]]:
+    moves: list[tuple[str | int, ...]] = []
     delivered: dict[int, int | None] = {}
     for line in out.splitlines():
         if not line.startswith("EV "):
@@ -556,7 +564,8 @@ def _types(candidate: Candidate, types: int | None) -> int:
 
 
 def _shorten(pan: Path, candidate: Candidate, scenario: Scenario, ntypes: int, t: int,
-             prop: str, depth: int, work: Path, deadline: float, timeout: float, cancel):
+             prop: str, depth: int, work: Path, deadline: float, timeout: float,
+             cancel: Callable[[], bool] | None) -> tuple[Path, dict[str, str]]:
     """A shortest trail violating prop: pan -i lowers its depth bound past each
     violation it finds and keeps searching; the last trail written is the
     shortest (the models pad every step to a fixed number of transitions per
@@ -575,7 +584,8 @@ def _shorten(pan: Path, candidate: Candidate, scenario: Scenario, ntypes: int, t
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           timeout: float | None = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-          depth: int | None = None, cancel=None, shortest: bool = True, **_options):
+          depth: int | None = None, cancel: Callable[[], bool] | None = None,
+          shortest: bool = True, **_options: object) -> ScenarioResult:
     """(highest-priority violated property or None, states stored, Counterexample or None).
 
     timeout: seconds for the scenario's search (None: DEFAULT_TIMEOUT); compiling a
@@ -595,7 +605,8 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
     depth = depth or _depth(scenario.n, t)
     states = 0
     mask = 7
-    found = None  # (property, trail, environment of the run that wrote it)
+    # (property, trail, environment of the run that wrote it)
+    found: tuple[str, Path, dict[str, str]] | None = None
     work = Path(tempfile.mkdtemp(prefix="rbtui-spin-"))
     try:
         while True:
@@ -667,7 +678,8 @@ class SpinBackend:
         return None
 
     def check(self, candidate: Candidate, scenario: Scenario, *, types: int | None = None,
-              cancel=None, timeout: float | None = None, **options) -> ScenarioResult:
+              cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+              **options: Any) -> ScenarioResult:
         return check(candidate, scenario, types=types, cancel=cancel, timeout=timeout,
                      **options)
 
