@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from textual.app import App
 from textual.binding import Binding
@@ -310,7 +310,8 @@ class RbtuiApp(App):
 
     # ---- palette -----------------------------------------------------------
     def palette_commands(self, screen) -> Iterable[PaletteCommand]:
-        titles = {"runs": "Runs: table of learning runs", "composer": "Composer: build and verify a candidate",
+        titles = {"runs": "Runs: table of learning runs",
+                  "composer": "Composer: build and verify a candidate",
                   "stepper": "Stepper: step an episode decision by decision",
                   "verdict": "Verdict: counterexample, sequence chart, PROMELA"}
         for mode, help_text in titles.items():

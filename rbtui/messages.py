@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from rbengine.atomic_commit.checker import CheckResult
+    from rbengine.atomic_commit.learner_dqn import DQNLearner
+    from rbengine.atomic_commit.learner_tabular import TabularLearner
+    from rbengine.atomic_commit.machine import Machine
+    from rbengine.atomic_commit.run import ACRunConfig
+    from rbengine.atomic_commit.stepping import ACDecision, ACOutcome
     from rbengine.candidate import Candidate
     from rbengine.episode import Decision, Outcome
+    from rbengine.matrix import Cell
     from rbengine.run import Progress, Run
     from rbengine.verdict import Verdict
 
@@ -119,7 +126,7 @@ class StepperFailed(Message):
 class MatrixCell(Message):
     """One cell of a matrix view computed (rbengine.matrix.Cell)."""
 
-    def __init__(self, token: int, cell: Any) -> None:
+    def __init__(self, token: int, cell: Cell) -> None:
         super().__init__()
         self.token, self.cell = token, cell
 
@@ -136,7 +143,8 @@ class MachineVerified(Message):
     """The atomic commit Composer's verifiers returned: one CheckResult each
     (rbengine.atomic_commit.checker), for `machine` under `params`."""
 
-    def __init__(self, token: int, machine: Any, params: dict, results: list) -> None:
+    def __init__(self, token: int, machine: Machine, params: dict,
+                 results: list[CheckResult]) -> None:
         super().__init__()
         self.token, self.machine, self.params, self.results = token, machine, params, results
 
@@ -153,7 +161,8 @@ class LearnerCopied(Message):
     """The atomic commit Stepper's worker copied a run's learner (or made a new
     one): `learner` is the Stepper's own, `cfg` its ACRunConfig."""
 
-    def __init__(self, token: int, learner: Any, cfg: Any, run_id: int | None,
+    def __init__(self, token: int, learner: DQNLearner | TabularLearner, cfg: ACRunConfig,
+                 run_id: int | None,
                  row: dict) -> None:
         super().__init__()
         self.token, self.learner, self.cfg, self.run_id, self.row = \
@@ -163,7 +172,7 @@ class LearnerCopied(Message):
 class LearnerDecision(Message):
     """The atomic commit Stepper's episode made one decision (an ACDecision)."""
 
-    def __init__(self, token: int, decision: Any) -> None:
+    def __init__(self, token: int, decision: ACDecision) -> None:
         super().__init__()
         self.token, self.decision = token, decision
 
@@ -173,7 +182,8 @@ class LearnerEpisode(Message):
     the last verification a run would have made (a CheckResult, or None).
     `final` is False for the progress reports of a batch still running."""
 
-    def __init__(self, token: int, outcome: Any, check: Any, episodes: int = 1,
+    def __init__(self, token: int, outcome: ACOutcome | None, check: CheckResult | None,
+                 episodes: int = 1,
                  final: bool = True) -> None:
         super().__init__()
         self.token, self.outcome, self.check = token, outcome, check

@@ -9,18 +9,17 @@ import json
 import shutil
 from pathlib import Path
 
+from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import WorkerCancelled
 
-from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from rbengine.atomic_commit import checker, protocols, smt
 from rbengine.atomic_commit.machine import ABORT, COMMIT, Machine, keys
 from rbengine.atomic_commit.model import Model, simulate
 from rbengine.atomic_commit.run import ACRun, ACRunConfig
 from rbengine.errors import RbError
 from rbengine.store import Store
-from rbtui.screens.ac_composer import (ACComposerScreen, diagram, edges, parse_received, resize,
-                                       row_key)
+from rbtui.screens.ac_composer import ACComposerScreen, diagram, edges, parse_received, resize, row_key
 from rbtui.screens.ac_run import ACRunScreen, ACVerdictScreen
 from rbtui.widgets.rounds_chart import RoundsChart
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Input, Select, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.atomic_commit.run import ACRunConfig
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
@@ -77,7 +77,8 @@ def test_start_an_atomic_commit_run_from_the_form(tmp_path):
             form.query_one("#ac-run-seed", Input).focus()
             await pilot.press("enter")  # Enter in a field starts, as the button does
             await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the form closed")
-            await wait_until(pilot, lambda: app.runs.handles and all(h.done for h in app.runs.handles.values()),
+            await wait_until(pilot, lambda: app.runs.handles
+                             and all(h.done for h in app.runs.handles.values()),
                              timeout=60, what="the run's end")
             (h,) = app.runs.handles.values()
             assert h.status == "finished" and h.error is None

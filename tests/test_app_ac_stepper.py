@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from textual.widgets import DataTable, Input, Select, Static
 
-from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from rbengine.atomic_commit.run import ACRun, ACRunConfig, load_learner
 from rbengine.store import Store
 from rbtui.screens.ac_composer import ACComposerScreen

@@ -8,9 +8,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.atomic_commit import checker, protocols
 from rbengine.atomic_commit.machine import Machine
 from rbengine.atomic_commit.model import Model

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from textual.worker import WorkerCancelled
-from textual.widgets import DataTable, Input, Select, Static, TextArea
-
 from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+from textual.worker import WorkerCancelled
+
 from rbengine.candidate import Candidate
 
 ALG3 = ("broadcast: send_all type0\n"

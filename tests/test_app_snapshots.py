@@ -121,7 +121,7 @@ def test_live_view_snapshot(snap_compare, tmp_path, size):
 @pytest.mark.parametrize("size", [SMALL, (120, 40)], ids=["80x24", "120x40"])
 def test_ac_composer_snapshot(snap_compare, tmp_path, size):
     """The atomic commit Composer on the optimistic protocol, verified (times zeroed)."""
-    from rbengine.atomic_commit import checker, protocols
+    from rbengine.atomic_commit import checker
     from rbengine.atomic_commit.model import Model
     app = RbtuiApp(db_path=tmp_path / "store.sqlite", start="ac-composer")
 

@@ -3,9 +3,9 @@ run a batch of episodes; step an existing run from the Runs screen."""
 
 from __future__ import annotations
 
+from app_helpers import SIZE, RecordingApp, run, wait_until
 from textual.widgets import DataTable, Input, Select, Static
 
-from app_helpers import SIZE, RecordingApp, run, wait_until
 from rbengine.config import RunConfig
 from rbengine.run import Run
 from rbengine.store import Store

@@ -24,14 +24,23 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 from textual.worker import get_current_worker
 
 from rbengine.atomic_commit import checker, protocols
-from rbengine.atomic_commit.machine import (ABORT, COMMIT, LOCAL_ABORT, LOCAL_COMMIT, Machine,
-                                            actions, keys, state_names, symbol_names)
+from rbengine.atomic_commit.machine import (
+    ABORT,
+    COMMIT,
+    LOCAL_ABORT,
+    LOCAL_COMMIT,
+    Machine,
+    actions,
+    keys,
+    state_names,
+    symbol_names,
+)
 from rbengine.atomic_commit.model import Model
 from rbengine.atomic_commit.properties import DESCRIPTION, PROPERTY_SETS
 from rbengine.atomic_commit.table import received_text
 from rbengine.errors import OracleError, RbError
 
-from ..messages import MachineVerified, MachineVerificationFailed
+from ..messages import MachineVerificationFailed, MachineVerified
 from .base import RbScreen
 from .dialogs import PathScreen
 
@@ -179,7 +188,7 @@ def diagram(machine: Machine, width: int = 60) -> Text:
             bottom = " ".join("└" + "─" * (len(names[s]) + 2) + "┘" for s in row)
             out.append(top + "\n")
             for j, s in enumerate(row):
-                out.append(("│ " if j == 0 else " │ "))
+                out.append("│ " if j == 0 else " │ ")
                 out.append(names[s], STATE_STYLE.get(names[s], ""))
                 out.append(" │")
             out.append("\n" + bottom + "\n")

@@ -19,7 +19,6 @@ import threading
 import time
 from dataclasses import replace
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -9,7 +9,8 @@ for an attribute or compares class names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.screen import ModalScreen, Screen
 

@@ -528,7 +528,8 @@ EXAMPLES = {
     "alg2": Candidate.loads("broadcast: send_myself type0\nreceive: send_neighbours type1; deliver"),
     "alg3": Candidate.loads("broadcast: send_all type0\nreceive: send_all type1 if type0 from 1; "
                             "deliver if type1 from (N+F)/2; send_all type1 if type1 from F+1"),
-    "fig3": Candidate.loads("broadcast: send_neighbours type0\nreceive: send_neighbours type1 if type0 from 1; "
+    "fig3": Candidate.loads("broadcast: send_neighbours type0\n"
+                            "receive: send_neighbours type1 if type0 from 1; "
                             "deliver if type1 from F+1; send_neighbours type1 if type1 from F+1"),
     "bracha": Candidate.loads("broadcast: send_all type0\nreceive: send_all type1 if type0 from origin; "
                               "send_all type2 if type1 from (N+F)/2; send_all type2 if type2 from F+1; "

@@ -13,14 +13,13 @@ import threading
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from rbengine import matrix as matrix_mod
 from rbengine.candidate import Candidate
-from rbengine.size import within_bound
 from rbengine.mode import get as get_mode
+from rbengine.size import within_bound
 from rbengine.verdict import Verdict
 
 from ..messages import MatrixCell, MatrixEnded

@@ -21,7 +21,6 @@ from rbengine.vocabulary import PRESETS
 
 from .base import RbDialog
 
-
 PROBLEMS = (("Reliable Broadcast", "reliable-broadcast"), ("atomic commit", "atomic-commit"))
 
 

@@ -3,14 +3,13 @@ Figs. 2-3 over episodes, and the best candidate so far."""
 
 from __future__ import annotations
 
+import json
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual_plotext import PlotextPlot
-
-import json
 
 from rbengine import reward as rw
 from rbengine.candidate import Candidate
@@ -216,14 +215,16 @@ class RunScreen(RbScreen):
             self.query_one("#run-rate", Static).update(
                 f"{done}/{planned} episodes  {rate:.0f} ep/s  ETA {eta_text(eta)}")
             hits = p.cache_hit_rate
-            corr, inc, dc, di, states = p.correct, p.incorrect, p.distinct_correct, p.distinct_incorrect, p.states
+            corr, inc, states = p.correct, p.incorrect, p.states
+            dc, di = p.distinct_correct, p.distinct_incorrect
             elapsed = p.elapsed
         else:
             self.query_one("#run-rate", Static).update(f"{done}/{planned} episodes")
             asked = (row.get("cache_hits") or 0) + (row.get("cache_misses") or 0)
             hits = (row.get("cache_hits") or 0) / asked if asked else 0.0
             corr, inc = row.get("correct_episodes", 0), row.get("incorrect_episodes", 0)
-            dc, di, states = row.get("distinct_correct", 0), row.get("distinct_incorrect", 0), row.get("states", 0)
+            dc, di = row.get("distinct_correct", 0), row.get("distinct_incorrect", 0)
+            states = row.get("states", 0)
             elapsed = row.get("seconds") or 0.0
         self.query_one("#run-stats", Static).update(
             f"oracle cache hit rate [b]{hits:.0%}[/]   episodes: [green]{corr} correct[/] / "

@@ -18,8 +18,8 @@ from rbengine.cache import VerdictCache
 from rbengine.candidate import Candidate
 from rbengine.config import RunConfig
 from rbengine.errors import RbError
-from rbengine.size import MAX_N
 from rbengine.scenario import PAPER_N
+from rbengine.size import MAX_N
 from rbengine.verdict import Verdict
 
 from ..messages import RunMessage, RunProgress
