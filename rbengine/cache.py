@@ -13,9 +13,17 @@ when one is given, so verdicts are reused across runs and resumptions.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .candidate import Candidate
+
+if TYPE_CHECKING:
+    from .counterexample import Counterexample
+    from .size import Size
+    from .store import Store
+    from .verdict import Check, Verdict
 
 
 def oracle_key(target: str, n: int, f: int | None, attacker: str) -> str:
@@ -26,7 +34,7 @@ def oracle_key(target: str, n: int, f: int | None, attacker: str) -> str:
 
 
 def size_keys(target: str, n: int | None, f: int | None, attacker: str,
-              sizes=None) -> list[tuple]:
+              sizes: object = None) -> list[tuple[Size, str]]:
     """(Size, key) per size, cheapest first."""
     from .oracle import resolve_sizes
     return [(s, oracle_key(target, s.n, s.f, attacker))
@@ -40,13 +48,13 @@ class VerdictRecord:
 
     correct: bool
     summary: str
-    data: dict  # Verdict.to_json(): checks and counterexample
+    data: dict[str, Any]  # Verdict.to_json(): checks and counterexample
     backend: str = ""
     seconds: float = 0.0
     states: int = 0
 
     @classmethod
-    def of(cls, verdict) -> "VerdictRecord":
+    def of(cls, verdict: Verdict) -> "VerdictRecord":
         return cls(verdict.correct, verdict.summary(), verdict.to_json(), verdict.backend,
                    verdict.seconds, verdict.states)
 
@@ -57,8 +65,9 @@ class VerdictRecord:
         if len(parts) == 1 and len(sizes) == 1:
             return parts[0]
         from .verdict import Verdict
-        checks, notes = [], []
-        cx = None
+        checks: list[Check] = []
+        notes: list[str] = []
+        cx: Counterexample | None = None
         for p in parts:
             v = Verdict.from_json(p.data, p.backend)
             checks.extend(v.checks)
@@ -78,7 +87,7 @@ class VerdictCache:
     """Verdicts by candidate hash, for one target at one or several sizes."""
 
     def __init__(self, target: str, n: int | None, f: int | None, attacker: str,
-                 backend: str, store=None, sizes=None):
+                 backend: str, store: Store | None = None, sizes: object = None):
         self.target, self.attacker = target, attacker
         self.sizes = size_keys(target, n, f, attacker, sizes)  # (Size, key), cheapest first
         self.backend = backend
@@ -107,7 +116,7 @@ class VerdictCache:
     def _known(self, h: str) -> tuple[list[VerdictRecord], int]:
         """The records known for the sizes in order, up to the first unknown
         or failing one; and the index of the first size still to check."""
-        parts = []
+        parts: list[VerdictRecord] = []
         for i, (_, key) in enumerate(self.sizes):
             rec = self._get(h, key)
             if rec is None:
@@ -134,7 +143,8 @@ class VerdictCache:
             return None
         return VerdictRecord.combine(parts, self._texts())
 
-    def verify(self, candidate: Candidate, cancel=None, use_cache: bool = True,
+    def verify(self, candidate: Candidate, cancel: Callable[[], bool] | None = None,
+               use_cache: bool = True,
                h: str | None = None) -> tuple[VerdictRecord, bool]:
         """(verdict, whether it came from the cache); `h`: the candidate's hash if known.
 

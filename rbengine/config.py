@@ -9,14 +9,19 @@ and command-line flags override the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from . import threshold as thr
 from .action import DELIVER, LOGICS, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, SENDS, STOP
 from .errors import CandidateError, OracleError, RbError
 from .scenario import ATTACKERS, MODES, PAPER_N, default_f
 from . import vocabulary as vocab_mod
+
+if TYPE_CHECKING:
+    from .size import Size
 
 
 class ConfigError(RbError):
@@ -39,25 +44,25 @@ class Rewards:
     ``new_type * k`` more: type0 is free, type1 costs -1, type2 -2.
     """
 
-    logic: dict = field(default_factory=lambda: {
+    logic: dict[str, float] = field(default_factory=lambda: {
         SEND_MYSELF: -1.0, SEND_NEIGHBOURS: -2.0, SEND_ALL: -3.0, DELIVER: -1.0, STOP: 0.0})
-    threshold: dict = field(default_factory=lambda: {
+    threshold: dict[str, float] = field(default_factory=lambda: {
         "0": 0.0, "1": -1.0, "F+1": -2.0, "(N+F)/2": -3.0, "N-F": -4.0,
         # extensions of the paper's vocabulary: origin waits for one message,
         # 2F+1 for as many as N-F at the smallest N of its mode.
         "2F+1": -4.0, "origin": -1.0})
     new_type: float = -1.0
-    handler: dict = field(default_factory=lambda: {"broadcast": 0.0, "receive": -1.0})
+    handler: dict[str, float] = field(default_factory=lambda: {"broadcast": 0.0, "receive": -1.0})
     correct: float = 100.0
     incorrect: float = -1.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"logic": dict(self.logic), "threshold": dict(self.threshold),
                 "new_type": self.new_type, "handler": dict(self.handler),
                 "correct": self.correct, "incorrect": self.incorrect}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Rewards":
+    def from_dict(cls, d: object) -> "Rewards":
         base = cls()
         if not isinstance(d, dict):
             raise ConfigError("rewards must be a table/object")
@@ -98,11 +103,12 @@ class HeuristicsConfig:
     paper's, 5 and 3 for sound); a run records the values it used.
     """
 
-    on: frozenset = frozenset(HEURISTICS)
-    logics: dict = field(default_factory=lambda: {
+    on: frozenset[str] = frozenset(HEURISTICS)
+    logics: dict[str, list[str]] = field(default_factory=lambda: {
         "broadcast": list(SENDS), "receive": list(SENDS) + [DELIVER]})
-    tokens: dict = field(default_factory=lambda: {"broadcast": ["0"], "receive": None})
-    broadcast_types: tuple = (0,)
+    tokens: dict[str, list[str] | None] = field(
+        default_factory=lambda: {"broadcast": ["0"], "receive": None})
+    broadcast_types: tuple[int, ...] = (0,)
     min_actions: int = 2
     max_actions: int | None = None
     max_types: int | None = None
@@ -110,7 +116,7 @@ class HeuristicsConfig:
     def enabled(self, gh: str) -> bool:
         return gh in self.on
 
-    def resolved(self, vocab) -> "HeuristicsConfig":
+    def resolved(self, vocab: vocab_mod.Vocabulary) -> "HeuristicsConfig":
         """The vocabulary's maxima where none is set."""
         if self.max_actions is not None and self.max_types is not None:
             return self
@@ -118,18 +124,18 @@ class HeuristicsConfig:
                        else self.max_actions,
                        max_types=vocab.max_types if self.max_types is None else self.max_types)
 
-    def to_dict(self) -> dict:
-        d = {gh: {"on": gh in self.on} for gh in HEURISTICS}
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        d: dict[str, dict[str, Any]] = {gh: {"on": gh in self.on} for gh in HEURISTICS}
         d["GH2"].update({h: list(self.logics[h]) for h in HANDLERS})
-        d["GH3"].update({h: None if self.tokens[h] is None else list(self.tokens[h])
-                         for h in HANDLERS})
+        d["GH3"].update({h: None if self.tokens[h] is None
+                         else list(cast("list[str]", self.tokens[h])) for h in HANDLERS})
         d["GH5"]["types"] = list(self.broadcast_types)
         d["GH6"].update({"min": self.min_actions, "max": self.max_actions})
         d["GH10"]["max_types"] = self.max_types
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "HeuristicsConfig":
+    def from_dict(cls, d: object) -> "HeuristicsConfig":
         """Each GHk is true/false, or a table of its settings (``on`` defaults to true)."""
         if not isinstance(d, dict):
             raise ConfigError("heuristics must be a table/object")
@@ -143,7 +149,7 @@ class HeuristicsConfig:
             if gh not in HEURISTICS:
                 raise ConfigError(f"heuristics: unknown heuristic {key!r} (known: GH1..GH10)")
             if isinstance(val, bool):
-                settings: dict = {"on": val}
+                settings: dict[str, Any] = {"on": val}
             elif isinstance(val, dict):
                 settings = dict(val)
             else:
@@ -193,7 +199,7 @@ class RunConfig:
     # computed at the smallest.
     sizes: str | None = None
     attacker: str = "full"
-    vocabulary: str | dict = "paper"
+    vocabulary: str | dict[str, Any] = "paper"
     backend: str = "builtin"
     episodes: int = 12000
     seed: int | None = None  # None: drawn at start and recorded
@@ -214,7 +220,7 @@ class RunConfig:
     optimise: bool = True
 
     # ---- derived values ------------------------------------------------
-    def size_list(self) -> list:
+    def size_list(self) -> list[Size]:
         """The sizes verified, cheapest first (one when `sizes` is not set)."""
         from .oracle import resolve_sizes
         try:
@@ -247,7 +253,7 @@ class RunConfig:
         except CandidateError as exc:
             raise ConfigError(str(exc)) from None
 
-    def oracle_settings(self) -> dict:
+    def oracle_settings(self) -> dict[str, Any]:
         """The arguments of rbengine.oracle.verify that decide a verdict."""
         if self.sizes is not None:
             return {"target": self.target, "sizes": self.sizes, "attacker": self.attacker}
@@ -292,7 +298,7 @@ class RunConfig:
         return self
 
     # ---- (de)serialisation ---------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = {}
         for fl in fields(self):
             v = getattr(self, fl.name)
@@ -302,12 +308,12 @@ class RunConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
+    def from_dict(cls, d: object) -> "RunConfig":
         if not isinstance(d, dict):
             raise ConfigError("a run configuration is a table/object")
         names = [fl.name for fl in fields(cls)]
         _no_unknown(d, names, "config")
-        kw: dict = {}
+        kw: dict[str, Any] = {}
         for k, v in d.items():
             if k == "rewards":
                 kw[k] = Rewards.from_dict(v)
@@ -357,7 +363,7 @@ class RunConfig:
         except ConfigError as exc:
             raise ConfigError(f"{p}: {exc}") from None
 
-    def override(self, **kw) -> "RunConfig":
+    def override(self, **kw: Any) -> "RunConfig":
         """Command-line flags: every value that is not None replaces the file's.
         Sizes replace the file's n and f, and n or f replace its sizes."""
         kw = {k: v for k, v in kw.items() if v is not None}
@@ -371,9 +377,11 @@ class RunConfig:
 
 
 # ---------------------------------------------------------------- helpers --
-def _toml(path: Path):
+def _toml(path: Path) -> Any:
     """The TOML reader: the standard library's from Python 3.11 on, tomli
-    (the same code, a declared dependency there) on Python 3.10."""
+    (the same code, a declared dependency there) on Python 3.10. (Any: the
+    type check targets Python 3.10, which has no tomllib, and tomli may not
+    be installed where it runs.)"""
     try:
         import tomllib
         return tomllib
@@ -387,13 +395,13 @@ def _toml(path: Path):
                           "(pip install tomli), or write the configuration as JSON") from None
 
 
-def _no_unknown(d: dict, known, where: str) -> None:
+def _no_unknown(d: Collection[str], known: Collection[str], where: str) -> None:
     bad = sorted(set(d) - set(known))
     if bad:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(bad)} (known: {', '.join(known)})")
 
 
-def _sizes(v) -> str:
+def _sizes(v: object) -> str:
     """The canonical text of sizes given as "4,7:2" or a list ([4, "7:2", [10, 3]])."""
     from . import size
     try:
@@ -402,25 +410,25 @@ def _sizes(v) -> str:
         raise ConfigError(f"sizes: {exc}") from None
 
 
-def _num(v, what: str) -> float:
+def _num(v: object, what: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError(f"{what} must be a number, got {v!r}")
     return float(v)
 
 
-def _int(v, what: str, lo: int, hi: int) -> int:
+def _int(v: object, what: str, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
         raise ConfigError(f"{what} must be an integer in {lo}..{hi}, got {v!r}")
     return v
 
 
-def _list(v, what: str) -> list:
+def _list(v: object, what: str) -> list[Any]:
     if not isinstance(v, list):
         raise ConfigError(f"{what} must be a list, got {v!r}")
     return v
 
 
-def _logic(v, what: str) -> str:
+def _logic(v: object, what: str) -> str:
     from .action import normalize_logic
     try:
         return normalize_logic(v)
@@ -428,7 +436,7 @@ def _logic(v, what: str) -> str:
         raise ConfigError(f"{what}: {exc}") from None
 
 
-def _token(v, what: str) -> str:
+def _token(v: object, what: str) -> str:
     try:
         return thr.normalize(v)
     except CandidateError as exc:

@@ -18,6 +18,8 @@ from .candidate import Candidate
 
 BROADCAST, RECEIVE, DONE = 0, 1, 2
 PHASES = ("broadcast", "receive", "done")
+#: State.key: (phase, broadcast action indices, receive action indices)
+StateKey = tuple[int, tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class State:
     receive: tuple[int, ...] = ()
 
     @property
-    def key(self) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    def key(self) -> StateKey:
         return (self.phase, self.broadcast, self.receive)
 
     @property

@@ -17,7 +17,10 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -66,6 +69,12 @@ _HEADER = b"SQLite format 3\x00"
 ENV_VAR = "RBTUI_STORE"
 QUICK_CHECK_LIMIT = 256 * 1024 * 1024  # bytes
 
+#: A row as the store returns it: column name -> value.
+Row = dict[str, Any]
+#: A row of the verdicts table (verdict_row): candidate hash, oracle key,
+#: correct, summary, verdict JSON, backend, seconds, states, created.
+VerdictRow = tuple[str, str, int, str, str, str, float, int, str]
+
 
 def default_path() -> Path:
     """$RBTUI_STORE, else platformdirs.user_data_dir("rbtui")/store.sqlite."""
@@ -76,18 +85,18 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("rbtui")) / "store.sqlite"
 
 
-def _connect_ro(p: Path, **kw) -> sqlite3.Connection:
+def _connect_ro(p: Path, **kw: Any) -> sqlite3.Connection:
     """A read-only connection. A WAL store in a directory that cannot be
     written (no -shm can be made) opens as immutable: nobody can be writing it."""
     uri = p.resolve().as_uri()
     try:
-        conn = sqlite3.connect(uri + "?mode=ro", uri=True, **kw)
+        conn: sqlite3.Connection = sqlite3.connect(uri + "?mode=ro", uri=True, **kw)
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
         return conn
     except sqlite3.OperationalError:
         if os.access(p.parent, os.W_OK):
             raise
-        return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **kw)
+        return cast(sqlite3.Connection, sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **kw))
 
 
 def writable(path: str | Path) -> bool:
@@ -101,11 +110,11 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
 
 
-def _dumps(d) -> str:
+def _dumps(d: object) -> str:
     return json.dumps(d, separators=(",", ":"))
 
 
-def _compact(verdict: dict) -> dict:
+def _compact(verdict: dict[str, Any]) -> dict[str, Any]:
     """A verdict without the steps' text and empty fields (Step.from_json
     restores both), which would otherwise be most of a store's size."""
     cx = verdict.get("counterexample")
@@ -116,7 +125,7 @@ def _compact(verdict: dict) -> dict:
     return dict(verdict, counterexample=dict(cx, steps=steps))
 
 
-def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> tuple:
+def verdict_row(oracle_key: str, h: str, v: VerdictRecord) -> VerdictRow:
     """A row of the verdicts table: a search's workers build them, so the JSON
     of counterexamples is written where it was computed, not in the one
     process that records every batch."""
@@ -300,29 +309,29 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _q(self, sql: str, params=()) -> list[dict]:
+    def _q(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         try:
             return list(self.db.query(sql, params))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: {exc}") from None
 
-    def _renamed(self, table: str, rows: list[dict]) -> list[dict]:
+    def _renamed(self, table: str, rows: list[Row]) -> list[Row]:
         """Rows of an older store (opened read-only) under the current names."""
         renames = RENAMED_COLUMNS[table]
         if rows and not set(renames) & set(rows[0]):
             return rows
         return [{renames.get(k, k): v for k, v in r.items()} for r in rows]
 
-    def _write(self):
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
         if self.readonly:
             raise StoreError(f"{self.path}: opened read-only")
         return self.db.atomic()
 
     # ---- runs ------------------------------------------------------------
-    def create_run(self, config: dict, seed: int, planned: int, name: str | None = None,
+    def create_run(self, config: dict[str, Any], seed: int, planned: int, name: str | None = None,
                    problem: str = DEFAULT_PROBLEM) -> int:
         with self._write():
             cur = self.db.execute(
@@ -335,14 +344,14 @@ class Store:
             if problem != DEFAULT_PROBLEM:
                 self.db.execute("UPDATE runs SET problem = ? WHERE id = ?",
                                 (problem, cur.lastrowid))
-            return cur.lastrowid
+            return cast(int, cur.lastrowid)  # set by the INSERT
 
     @staticmethod
-    def problem_of(row: dict) -> str:
+    def problem_of(row: Row) -> str:
         """The problem a run row learns (a row of a store older than problems: RB)."""
         return row.get("problem") or DEFAULT_PROBLEM
 
-    def run(self, run_id: int | str) -> dict:
+    def run(self, run_id: int | str) -> Row:
         try:
             rid = int(run_id)
         except (TypeError, ValueError):
@@ -354,10 +363,10 @@ class Store:
             raise StoreError(f"no run {run_id!r} in {self.path}")
         return rows[0]
 
-    def runs(self) -> list[dict]:
+    def runs(self) -> list[Row]:
         return self._renamed("runs", self._q("SELECT * FROM runs ORDER BY id"))
 
-    def update_run(self, run_id: int, **fields) -> None:
+    def update_run(self, run_id: int, **fields: Any) -> None:
         fields["updated"] = _now()
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self._write():
@@ -398,7 +407,7 @@ class Store:
         return VerdictRecord(bool(r["correct"]), r["summary"], json.loads(r["verdict"]),
                              r["backend"], r["seconds"], r["states"])
 
-    def put_verdict_rows(self, rows) -> None:
+    def put_verdict_rows(self, rows: Sequence[VerdictRow]) -> None:
         """Verdicts already made rows by ``verdict_row`` (where they were computed)."""
         if rows:
             self.db.conn.executemany(
@@ -406,7 +415,7 @@ class Store:
                 "verdict, backend, seconds, states, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows)
 
-    def verdict_hashes(self, keys) -> set[str]:
+    def verdict_hashes(self, keys: Iterable[str]) -> set[str]:
         """The candidates with a verdict under any of these oracle keys (one
         query instead of one per candidate, for the search's enumeration)."""
         keys = list(keys)
@@ -422,7 +431,7 @@ class Store:
                 "INSERT OR IGNORE INTO candidates (hash, json, notation, types) VALUES (?, ?, ?, ?)",
                 [(h, _dumps(c.to_json()), c.notation(), c.types()) for h, c in cands.items()])
 
-    def put_verdicts(self, oracle_key: str, verdicts) -> None:
+    def put_verdicts(self, oracle_key: str, verdicts: Sequence[tuple[str, VerdictRecord]]) -> None:
         if verdicts:
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO verdicts (candidate_hash, oracle_key, correct, summary, "
@@ -430,23 +439,25 @@ class Store:
                 [(h, oracle_key, int(v.correct), v.summary, _dumps(_compact(v.data)), v.backend,
                   v.seconds, v.states, _now()) for h, v in verdicts])
 
-    def put_keyed_verdicts(self, verdicts) -> None:
+    def put_keyed_verdicts(self, verdicts: Iterable[tuple[str, str, VerdictRecord]]) -> None:
         """(oracle key, candidate hash, VerdictRecord) triples: one key per size."""
-        by_key: dict[str, list] = {}
+        by_key: dict[str, list[tuple[str, VerdictRecord]]] = {}
         for key, h, rec in verdicts:
             by_key.setdefault(key, []).append((h, rec))
         for key, pairs in by_key.items():
             self.put_verdicts(key, pairs)
 
-    def save_verdicts(self, verdicts) -> None:
+    def save_verdicts(self, verdicts: Iterable[tuple[str, str, VerdictRecord]]) -> None:
         """put_keyed_verdicts in a transaction of its own (outside a checkpoint)."""
         with self._write():
             self.put_keyed_verdicts(verdicts)
 
     # ---- checkpoints -----------------------------------------------------
-    def checkpoint(self, run_id: int, *, episodes: list[dict], candidates: dict,
-                   verdicts, q_rows, dead: list[str], learner: dict,
-                   run_fields: dict) -> None:
+    def checkpoint(self, run_id: int, *, episodes: list[dict[str, Any]],
+                   candidates: dict[str, Candidate],
+                   verdicts: Iterable[tuple[str, str, VerdictRecord]],
+                   q_rows: Sequence[tuple[str, str, float, int]], dead: list[str],
+                   learner: dict[str, Any], run_fields: dict[str, Any]) -> None:
         """Everything a completed batch of episodes changed, in one transaction:
         a kill at any moment leaves the previous checkpoint or this one.
         `verdicts`: (oracle key, candidate hash, VerdictRecord), one key per size."""
@@ -475,7 +486,7 @@ class Store:
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
 
     def save_learner(self, run_id: int, *, episode: int, fmt: str, data: bytes,
-                     learner: dict, run_fields: dict) -> None:
+                     learner: dict[str, Any], run_fields: dict[str, Any]) -> None:
         """A learner kept as bytes (network weights, optimiser moments, generators)
         with its JSON side (counters, history) and the run's fields, in one
         transaction: a kill leaves the previous checkpoint or this one."""
@@ -497,11 +508,11 @@ class Store:
         rows = self._q("SELECT format, data FROM learner_state WHERE run_id = ?", (run_id,))
         return (rows[0]["format"], bytes(rows[0]["data"])) if rows else None
 
-    def load_checkpoint(self, run_id: int) -> dict | None:
+    def load_checkpoint(self, run_id: int) -> dict[str, Any] | None:
         rows = self._q("SELECT learner FROM checkpoints WHERE run_id = ?", (run_id,))
         return json.loads(rows[0]["learner"]) if rows else None
 
-    def qtable_rows(self, run_id: int) -> list[dict]:
+    def qtable_rows(self, run_id: int) -> list[Row]:
         return self._q("SELECT state, action, q, visits FROM qtable WHERE run_id = ? "
                        "ORDER BY state, action", (run_id,))
 
@@ -509,7 +520,7 @@ class Store:
         return [r["state"] for r in self._q(
             "SELECT state FROM dead_states WHERE run_id = ?", (run_id,))]
 
-    def episodes(self, run_id: int, after: int = 0) -> list[dict]:
+    def episodes(self, run_id: int, after: int = 0) -> list[Row]:
         """The run's episodes numbered above `after`, in order."""
         return self._q("SELECT * FROM episodes WHERE run_id = ? AND episode > ? ORDER BY episode",
                        (run_id, after))
@@ -528,7 +539,8 @@ class Store:
         return bool(self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                             (table,)))
 
-    def create_search(self, config: dict, space: str, all_: bool, total: int, levels: dict,
+    def create_search(self, config: dict[str, Any], space: str, all_: bool, total: int,
+                      levels: dict[str, Any],
                       name: str | None = None) -> int:
         with self._write():
             cur = self.db.execute(
@@ -538,12 +550,12 @@ class Store:
                 "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)",
                 (name, _now(), _now(), config["target"], _dumps(config), space, int(all_),
                  total, _dumps(levels), os.getpid(), socket.gethostname()))
-            return cur.lastrowid
+            return cast(int, cur.lastrowid)  # set by the INSERT
 
-    def search(self, search_id: int | str) -> dict:
+    def search(self, search_id: int | str) -> Row:
         """A search by id (``3`` or ``s3``) or name."""
         text = str(search_id)
-        rows: list[dict] = []
+        rows: list[Row] = []
         if self._has("searches"):
             digits = text[1:] if text[:1] in ("s", "S") else text
             if digits.isdigit():
@@ -555,11 +567,11 @@ class Store:
             raise StoreError(f"no search {text!r} in {self.path}")
         return rows[0]
 
-    def searches(self) -> list[dict]:
+    def searches(self) -> list[Row]:
         return self._renamed("searches", self._q("SELECT * FROM searches ORDER BY id")) \
             if self._has("searches") else []
 
-    def update_search(self, search_id: int, **fields) -> None:
+    def update_search(self, search_id: int, **fields: Any) -> None:
         fields["updated"] = _now()
         cols = ", ".join(f'"{k}" = ?' for k in fields)
         with self._write():
@@ -583,8 +595,9 @@ class Store:
                 out.setdefault(r["reward"], [0, 0])[0 if r["correct"] else 1] += r["k"]
         return {k: (v[0], v[1]) for k, v in out.items()}
 
-    def record_search(self, search_id: int, *, rows, candidates: dict, verdicts,
-                      fields: dict) -> None:
+    def record_search(self, search_id: int, *, rows: Sequence[tuple[str, float, bool]],
+                      candidates: dict[str, Candidate], verdicts: Sequence[VerdictRow],
+                      fields: dict[str, Any]) -> None:
         """One completed batch of a search, in one transaction: its candidates'
         verdicts in the shared verdict cache (`verdicts`: rows made by
         ``verdict_row``), the search's own rows (hash, total reward, correct)
@@ -613,13 +626,14 @@ class Store:
                 self.db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
 
     # ---- a finished run's report checks (rbengine.run_checks) --------------
-    def put_run_checks(self, run_id: int, candidate_hash: str | None, checks: dict) -> None:
+    def put_run_checks(self, run_id: int, candidate_hash: str | None,
+                       checks: dict[str, Any]) -> None:
         with self._write():
             self.db.execute("INSERT OR REPLACE INTO run_checks (run_id, candidate_hash, checks, "
                             "created) VALUES (?, ?, ?, ?)",
                             (run_id, candidate_hash, _dumps(checks), _now()))
 
-    def run_checks(self, run_id: int) -> dict | None:
+    def run_checks(self, run_id: int) -> dict[str, Any] | None:
         """The checks recorded for `run_id` (None: none, or a store older than them)."""
         if not self._has("run_checks"):
             return None
