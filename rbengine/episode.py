@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Iterator, cast
 
 from .action import Action
 from .cache import VerdictRecord
@@ -31,6 +32,10 @@ from .candidate import Candidate
 from .qtable import QUpdate, ucb_scores
 from .state import BROADCAST, DONE, PHASES, State
 from . import reward as rw
+
+if TYPE_CHECKING:
+    from .heuristics import Filtered
+    from .learner import Learner
 
 
 @dataclass
@@ -98,7 +103,7 @@ class Transition:
     next: State
     next_allowed: tuple[int, ...]  # empty after the last STOP
 
-def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
+def _choose_ucb(learner: Learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
     cfg = learner.config
     scores = ucb_scores(learner.qt, state, allowed, cfg.ucb_c, cfg.untried == "first")
     best = max(scores)
@@ -107,7 +112,7 @@ def _choose_ucb(learner, state: State, allowed: list[int]) -> tuple[int, list[fl
     return choice, scores
 
 
-def _choose_greedy(learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
+def _choose_greedy(learner: Learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
     """The optimisation episode's choice: what the run knows, not what it
     hopes. The action towards the cheapest correct candidate found
     (Learner.rank: best total runtime reward, then metrics.cost, then the
@@ -131,7 +136,8 @@ def _choose_greedy(learner, state: State, allowed: list[int]) -> tuple[int, list
     return allowed[min(i for s, i in pool if s == best)], scores
 
 
-def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outcome]:
+def run(learner: Learner, greedy: bool = False,
+        cancel: Callable[[], bool] | None = None) -> Iterator[Decision | Outcome]:
     """Yield the Decisions of one episode, then its Outcome.
 
     greedy: the optimisation episode (no exploration, no learning, the
@@ -179,7 +185,7 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
             r = rw.runtime(cfg.rewards, action, PHASES[state.phase], sent)
             accumulated += r
             if action.is_send:
-                sent.add(action.send_type)
+                sent.add(cast(int, action.send_type))  # a send has a message type
             step += 1
             yield Decision(
                 episode_no, step, PHASES[state.phase], state, state.candidate(acts),
@@ -193,7 +199,7 @@ def run(learner, greedy: bool = False, cancel=None) -> Iterator[Decision | Outco
                                       tuple(nxt_filt.allowed) if nxt_filt else ()))
             if nxt.phase == DONE:
                 break
-            state, filt = nxt, nxt_filt
+            state, filt = nxt, cast("Filtered", nxt_filt)  # not DONE: filtered
         # validation by the oracle, bonus, last update
         cand = nxt.candidate(acts)
         h = cand.content_hash()

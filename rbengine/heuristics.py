@@ -24,11 +24,13 @@ Readings where the paper is terse:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from .action import DELIVER, Action
 from .config import HEURISTICS, HeuristicsConfig
-from .state import DONE, RECEIVE, State
+from .state import DONE, RECEIVE, State, StateKey
 from .vocabulary import Vocabulary
 
 DEAD_END = "dead-end"  # removal reason when GH9 is off (structural dead ends only)
@@ -57,8 +59,8 @@ class DeadStates:
 
     def __init__(self, stop: int) -> None:
         self.stop = stop
-        self.keys: set[tuple] = set()
-        self.blocked: dict[tuple, set[int]] = {}  # parent key -> actions leading to a dead state
+        self.keys: set[StateKey] = set()
+        self.blocked: dict[StateKey, set[int]] = {}  # parent key -> actions leading to a dead state
         self.new: list[State] = []  # added since the last checkpoint
 
     def __contains__(self, state: State) -> bool:
@@ -115,6 +117,7 @@ class Heuristics:
     # ---- per-handler static heuristics: GH2, GH3, GH5, GH10 ------------
     def _static_for(self, handler: str) -> dict[int, str]:
         cfg = self.cfg
+        max_types = cast(int, cfg.max_types)  # resolved: set from the vocabulary
         out: dict[int, str] = {}
         for i, a in enumerate(self.actions):
             if a.is_stop:
@@ -123,13 +126,13 @@ class Heuristics:
             if self.on["GH2"] and a.logic not in cfg.logics[handler]:
                 why = "GH2"
             elif self.on["GH3"] and cfg.tokens[handler] is not None \
-                    and a.threshold not in cfg.tokens[handler]:
+                    and a.threshold not in cast("list[str]", cfg.tokens[handler]):
                 why = "GH3"
             elif self.on["GH5"] and handler == "broadcast" and a.is_send \
                     and a.send_type not in cfg.broadcast_types:
                 why = "GH5"
-            elif self.on["GH10"] and ((a.is_send and a.send_type >= cfg.max_types)
-                                      or (a.threshold != "0" and a.cond_type >= cfg.max_types)):
+            elif self.on["GH10"] and ((a.is_send and cast(int, a.send_type) >= max_types)
+                                      or (a.threshold != "0" and a.cond_type >= max_types)):
                 why = "GH10"
             if why:
                 out[i] = why
@@ -146,8 +149,8 @@ class Heuristics:
         static = self._static[state.phase]
         present = set(state.broadcast)
         present.update(state.receive)
-        sent = set()
-        send_conds = set()
+        sent: set[int] = set()
+        send_conds: set[tuple[int, int, str]] = set()
         has_deliver = False
         for i in present:
             a = acts[i]
@@ -160,10 +163,11 @@ class Heuristics:
         last = state.phase == RECEIVE
         gh1, gh4, gh7 = on["GH1"], on["GH4"], on["GH7"]
         # GH6: handler full (only STOP fits) / one action left before STOP
-        full = on["GH6"] and n_cur + 1 >= cfg.max_actions
+        max_actions = cast(int, cfg.max_actions)  # resolved: set from the vocabulary
+        full = on["GH6"] and n_cur + 1 >= max_actions
         need_deliver = on["GH8"] and last and not has_deliver and (
-            on["GH6"] and n_cur + 2 >= cfg.max_actions)
-        blocked = dead.blocked.get(state.key, ()) if dead is not None else ()
+            on["GH6"] and n_cur + 2 >= max_actions)
+        blocked: Collection[int] = dead.blocked.get(state.key, ()) if dead is not None else ()
         allowed: list[int] = []
         removed: dict[str, list[int]] = {}
         stop = self.stop
@@ -217,5 +221,5 @@ class Heuristics:
                     todo.append(p)
         return out
 
-    def names(self, indices) -> list[Action]:
+    def names(self, indices: Iterable[int]) -> list[Action]:
         return [self.actions[i] for i in indices]

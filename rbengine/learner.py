@@ -22,20 +22,25 @@ of the learner's state, so a run restored from a checkpoint continues exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator, cast
 
 import numpy as np
 
 from . import metrics
 from . import reward as rw
-from .cache import VerdictCache
+from .cache import VerdictCache, VerdictRecord
 from .candidate import Candidate
 from .config import RunConfig
-from .episode import Decision, Outcome, run as run_episode
+from .episode import Decision, Outcome, Transition, run as run_episode
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
-from .state import DONE, PHASES, State
+from .state import DONE, PHASES, State, StateKey
+
+#: Learner.rank: -accumulated runtime reward, metrics.cost, then the final
+#: state's key; smaller is cheaper
+Rank = tuple[Any, ...]
 
 
 @dataclass
@@ -43,16 +48,16 @@ class Best:
     """A correct candidate: the cheapest one found (``Learner.rank``)."""
 
     candidate: Candidate
-    cost: tuple  # metrics.cost at the run's N and F, then -accumulated runtime reward
+    cost: tuple[float, ...]  # metrics.cost at the run's N and F, then -accumulated runtime reward
     accumulated: float
     episode: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"candidate": self.candidate.to_json(), "cost": list(self.cost),
                 "accumulated": self.accumulated, "episode": self.episode}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Best":
+    def from_json(cls, d: dict[str, Any]) -> "Best":
         return cls(Candidate.from_json(d["candidate"]), tuple(d["cost"]), d["accumulated"],
                    d["episode"])
 
@@ -66,18 +71,18 @@ class Learner:
         self.stop = self.heur.stop
         self.index = {a: i for i, a in enumerate(self.actions)}
         self.qt = QTable(self.initial_q if config.optimistic else None)
-        self._so_far: dict[tuple, tuple[float, frozenset]] = {}  # state key -> reward, types sent
+        self._so_far: dict[StateKey, tuple[float, frozenset[int]]] = {}  # state key -> reward, types sent
         self.dead = DeadStates(self.stop)
         self.rng = np.random.default_rng(config.seed)
         self.cache = cache or VerdictCache(config.target, config.n, config.f,
                                            config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
         # the correct candidates found: final state key -> (accumulated, metrics.cost)
-        self.correct: dict[tuple, tuple[float, tuple]] = {}
+        self.correct: dict[StateKey, tuple[float, tuple[int, ...]]] = {}
         self.episodes_done = 0
         self.correct_episodes = 0
         self.incorrect_episodes = 0
-        self.first_correct: dict | None = None  # episode, states, candidates
+        self.first_correct: dict[str, int] | None = None  # episode, states, candidates
         self.best: Best | None = None
         self.exhausted = False
         self.final: Outcome | None = None
@@ -86,11 +91,12 @@ class Learner:
         self.new_candidates: dict[str, Candidate] = {}
 
     # ---- episodes -------------------------------------------------------
-    def episode(self, greedy: bool = False, cancel=None) -> Iterator[Decision | Outcome]:
+    def episode(self, greedy: bool = False,
+                cancel: Callable[[], bool] | None = None) -> Iterator[Decision | Outcome]:
         """Decisions then the Outcome of the next episode (see rbengine.episode)."""
         return run_episode(self, greedy=greedy, cancel=cancel)
 
-    def run_episode(self, cancel=None) -> Outcome:
+    def run_episode(self, cancel: Callable[[], bool] | None = None) -> Outcome:
         out = None
         for item in self.episode(cancel=cancel):
             out = item
@@ -102,12 +108,13 @@ class Learner:
         out = None
         for item in self.episode(greedy=True):
             out = item
+        out = cast(Outcome, out)  # an episode ends with its Outcome
         self.final = out
         if out.candidate is not None:
             self.new_candidates[out.candidate_hash] = out.candidate
         return out
 
-    def commit(self, pending, out: Outcome) -> None:
+    def commit(self, pending: list[Transition], out: Outcome) -> None:
         """Apply a completed episode: visits, Q updates, verdict, GH9."""
         qt, cfg = self.qt, self.config
         for t in pending:
@@ -125,13 +132,15 @@ class Learner:
                                              cfg.alpha, cfg.gamma))
         final_state = pending[-1].next
         self.episodes_done = out.episode
-        cand = out.candidate
+        # a completed episode has its candidate and verdict
+        cand = cast(Candidate, out.candidate)
+        verdict = cast(VerdictRecord, out.verdict)
         h = out.candidate_hash
         first_time = h not in self.known
-        self.known[h] = out.verdict.correct
+        self.known[h] = verdict.correct
         if first_time:
             self.new_candidates[h] = cand
-        if out.verdict.correct:
+        if verdict.correct:
             self.correct_episodes += 1
             if self.first_correct is None:
                 self.first_correct = {"episode": out.episode, "states": len(qt),
@@ -152,7 +161,7 @@ class Learner:
         self.new_episodes.append(out)
 
     # ---- values -----------------------------------------------------------
-    def accumulated(self, state: State) -> tuple[float, frozenset]:
+    def accumulated(self, state: State) -> tuple[float, frozenset[int]]:
         """Runtime reward accumulated in reaching `state`, and the types it sends."""
         key = state.key
         hit = self._so_far.get(key)
@@ -166,7 +175,7 @@ class Learner:
                     a = self.actions[i]
                     acc += rw.runtime(self.config.rewards, a, PHASES[phase], sent)
                     if a.is_send:
-                        sent.add(a.send_type)
+                        sent.add(cast(int, a.send_type))  # a send has a message type
             hit = self._so_far[key] = (acc, frozenset(sent))
         return hit
 
@@ -183,25 +192,25 @@ class Learner:
         return State(DONE, tuple(sorted(self.index[a] for a in cand.broadcast)),
                      tuple(sorted(self.index[a] for a in cand.receive)))
 
-    def restore_correct(self, cands) -> None:
+    def restore_correct(self, cands: Iterable[Candidate]) -> None:
         """Rebuild ``correct`` from the correct candidates found (on resumption)."""
         for cand in cands:
             state = self.state_of(cand)
             self.correct[state.key] = (self.accumulated(state)[0], self.cost(cand))
 
-    def rank(self, best: Best) -> tuple:
+    def rank(self, best: Best) -> Rank:
         """What "cheapest" means, smaller first: the best total runtime reward
         (the learner's own measure), then metrics.cost (messages, steps,
         messages to deliver), then the order of the vocabulary (a total order:
         two different candidates never tie)."""
         return (-best.accumulated,) + tuple(best.cost[:3]) + (self.state_of(best.candidate).key,)
 
-    def known_values(self, state: State, allowed: list[int]) -> list[tuple | None]:
+    def known_values(self, state: State, allowed: list[int]) -> list[Rank | None]:
         """For each allowed action, the cheapest correct candidate found that
         extends `state` + the action, as its rank (-accumulated, metrics.cost,
         final state key); None when no correct candidate found extends it."""
-        out: list[tuple | None] = [None] * len(allowed)
-        fits = [(-acc, *cost, k) for k, (acc, cost) in self.correct.items()
+        out: list[Rank | None] = [None] * len(allowed)
+        fits: list[Rank] = [(-acc, *cost, k) for k, (acc, cost) in self.correct.items()
                 if _extends(k, state.key)]
         if not fits:
             return out
@@ -213,10 +222,10 @@ class Learner:
         return out
 
     # ---- efficiency -----------------------------------------------------
-    def cost(self, cand: Candidate) -> tuple:
+    def cost(self, cand: Candidate) -> tuple[int, ...]:
         return tuple(metrics.cost(cand, self.config.n_value, self.config.f_value))
 
-    def metrics(self, cand: Candidate) -> dict:
+    def metrics(self, cand: Candidate) -> dict[str, Any]:
         return metrics.to_json(cand, self.config.n_value, self.config.f_value)
 
     @property
@@ -237,7 +246,7 @@ class Learner:
         return sum(1 for v in self.known.values() if not v)
 
     # ---- state for checkpoints -----------------------------------------
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Everything but the QTable, the dead states and the known verdicts
         (stored as rows), as JSON-able values."""
         return {"episodes_done": self.episodes_done,
@@ -248,7 +257,7 @@ class Learner:
                 "best": self.best.to_json() if self.best else None,
                 "exhausted": self.exhausted}
 
-    def load_state(self, d: dict) -> None:
+    def load_state(self, d: dict[str, Any]) -> None:
         self.episodes_done = d["episodes_done"]
         self.rng.bit_generator.state = d["rng"]
         self.correct_episodes = d["correct_episodes"]
@@ -263,13 +272,13 @@ class Learner:
         return eps, cands
 
 
-def _sub(small: tuple, big: tuple) -> bool:
+def _sub(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
     """Sorted multiset inclusion."""
     it = iter(big)
     return all(any(x == y for y in it) for x in small)
 
 
-def _extends(final: tuple, key: tuple) -> bool:
+def _extends(final: StateKey, key: StateKey) -> bool:
     """Whether the final state `final` extends the state `key` (keys of State)."""
     _, fb, fr = final
     phase, b, r = key
@@ -280,5 +289,5 @@ def _extends(final: tuple, key: tuple) -> bool:
     return b == fb and r == fr
 
 
-def dumps_state(d: dict) -> str:
+def dumps_state(d: dict[str, Any]) -> str:
     return json.dumps(d, separators=(",", ":"))

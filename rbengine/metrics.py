@@ -26,7 +26,9 @@ N^2 - N + 1, 1, 1; N^2 + N, 2, (N+F)/2; N^2 - 1, 2, F+1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from . import threshold as thr
 from .action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, Action
@@ -56,7 +58,7 @@ class Poly:
         return Poly(self.b, self.c, 0)
 
     def __str__(self) -> str:
-        terms = []
+        terms: list[str] = []
         for coef, var in ((self.a, "N^2"), (self.b, "N"), (self.c, "")):
             if coef == 0:
                 continue
@@ -106,11 +108,12 @@ def firing_actions(candidate: Candidate, handler: str) -> tuple[Action, ...]:
     return acts
 
 
-def _dests_by_type(actions) -> dict[int, Dests]:
+def _dests_by_type(actions: Iterable[Action]) -> dict[int, Dests]:
     out: dict[int, Dests] = {}
     for a in actions:
         if a.is_send:
-            out[a.send_type] = out.get(a.send_type, Dests()) | _DESTS[a.logic]
+            t = cast(int, a.send_type)  # a send has a message type
+            out[t] = out.get(t, Dests()) | _DESTS[a.logic]
     return out
 
 
@@ -139,7 +142,7 @@ def messages_n(candidate: Candidate, n: int) -> int:
 
 def network_types(candidate: Candidate) -> set[int]:
     """Types sent to other processes by an action that can fire."""
-    return {a.send_type for h in ("broadcast", "receive") for a in firing_actions(candidate, h)
+    return {cast(int, a.send_type) for h in ("broadcast", "receive") for a in firing_actions(candidate, h)
             if a.logic in (SEND_ALL, SEND_NEIGHBOURS)}
 
 
@@ -176,7 +179,7 @@ def cost(candidate: Candidate, n: int = 4, f: int = 1) -> tuple[int, int, int]:
     return (messages_n(candidate, n), steps(candidate), n + 1 if need is None else need)
 
 
-def to_json(candidate: Candidate, n: int = 4, f: int = 1) -> dict:
+def to_json(candidate: Candidate, n: int = 4, f: int = 1) -> dict[str, Any]:
     poly = messages(candidate)
     tok, need = to_deliver(candidate, n, f)
     return {"n": n, "f": f,

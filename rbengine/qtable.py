@@ -10,11 +10,12 @@ so a checkpoint writes only those.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, cast
 
 from .action import Action
-from .state import State, action_text
+from .state import State, StateKey, action_text
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,17 @@ class QUpdate:
 class QTable:
     def __init__(self, initial: Callable[[State, int], float] | None = None) -> None:
         self.initial = initial  # value of a pair never chosen; None: 0
-        self.table: dict[tuple, dict[int, list]] = {}  # state key -> action -> [q, visits]
-        self.totals: dict[tuple, int] = {}  # state key -> visits of the state
-        self.dirty: set[tuple[tuple, int]] = set()
+        # state key -> action -> [q, visits] (a float and an int)
+        self.table: dict[StateKey, dict[int, list[Any]]] = {}
+        self.totals: dict[StateKey, int] = {}  # state key -> visits of the state
+        self.dirty: set[tuple[StateKey, int]] = set()
 
     # ---- reading --------------------------------------------------------
     def value(self, state: State, action: int) -> float:
         row = self.table.get(state.key)
         if row is None or action not in row:
             return self.initial_value(state, action)
-        return row[action][0]
+        return cast(float, row[action][0])
 
     def initial_value(self, state: State, action: int) -> float:
         return 0.0 if self.initial is None else self.initial(state, action)
@@ -53,12 +55,12 @@ class QTable:
         row = self.table.get(state.key)
         if row is None or action not in row:
             return 0
-        return row[action][1]
+        return cast(int, row[action][1])
 
     def state_visits(self, state: State) -> int:
         return self.totals.get(state.key, 0)
 
-    def max_value(self, state: State, allowed: list[int]) -> float:
+    def max_value(self, state: State, allowed: Sequence[int]) -> float:
         """max over the allowed actions of Q(state, a) (the initial value for a
         pair never chosen); 0 for a terminal state."""
         if not allowed:
@@ -74,7 +76,7 @@ class QTable:
         return sum(len(r) for r in self.table.values())
 
     # ---- learning -------------------------------------------------------
-    def _cell(self, state: State, action: int) -> list:
+    def _cell(self, state: State, action: int) -> list[Any]:
         row = self.table.setdefault(state.key, {})
         cell = row.get(action)
         if cell is None:

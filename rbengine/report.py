@@ -8,6 +8,7 @@ and efficiency metrics at the run's N and F.
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from . import metrics
 from .cache import VerdictCache
@@ -15,18 +16,19 @@ from .config import RunConfig
 from .store import Store
 
 
-def _candidate(store: Store, h: str | None, cfg: RunConfig, cache: VerdictCache) -> dict | None:
+def _candidate(store: Store, h: str | None, cfg: RunConfig,
+               cache: VerdictCache) -> dict[str, Any] | None:
     c = store.candidate(h)
     if c is None:
         return None
-    v = cache.lookup(h)
+    v = cache.lookup(cast(str, h))  # a candidate was found: h is a hash
     return {"hash": h, "candidate": c.to_json(), "notation": c.notation(),
             "verdict": None if v is None else {"correct": v.correct, "summary": v.summary,
                                                **v.data},
             "metrics": metrics.to_json(c, cfg.n_value, cfg.f_value)}
 
 
-def run_report(store: Store, run_id, full: bool = False) -> dict:
+def run_report(store: Store, run_id: int | str, full: bool = False) -> dict[str, Any]:
     """The run's status, counts and candidates; `full` adds the configuration
     and the analogues of the paper's Tables 7-8 (first correct candidate)."""
     row = store.run(run_id)
@@ -34,7 +36,7 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
     cache = VerdictCache(cfg.target, cfg.n, cfg.f, cfg.attacker, cfg.backend, store=store,
                          sizes=cfg.sizes)
     hits, misses = row["cache_hits"] or 0, row["cache_misses"] or 0
-    out = {
+    out: dict[str, Any] = {
         "id": row["id"], "name": row["name"], "status": row["status"], "target": cfg.target,
         "n": cfg.n_value, "f": cfg.f_value, "sizes": [sz.text() for sz in cfg.size_list()],
         "attacker": cfg.attacker, "seed": row["seed"],
@@ -60,7 +62,8 @@ def run_report(store: Store, run_id, full: bool = False) -> dict:
     return out
 
 
-def _optimum(store: Store, cfg: RunConfig, result: dict | None) -> dict | None:
+def _optimum(store: Store, cfg: RunConfig,
+             result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The certified optimum of the run's space, when a finished search has it,
     and how far the run's result is from it (in total reward)."""
     from .candidate import Candidate
@@ -73,7 +76,7 @@ def _optimum(store: Store, cfg: RunConfig, result: dict | None) -> dict | None:
     return dict(opt, run=mine, distance=None if mine is None else opt["reward"] - mine)
 
 
-def optimum_text(opt: dict | None) -> str | None:
+def optimum_text(opt: dict[str, Any] | None) -> str | None:
     """``optimum -18 (search s2), this run -20``."""
     if opt is None:
         return None

@@ -15,19 +15,22 @@ bonus counts the runtime rewards a second time.
 
 from __future__ import annotations
 
+from collections.abc import Container
+from typing import cast
+
 from .action import Action
 from .candidate import Candidate
 from .config import Rewards
 
 
-def runtime(rewards: Rewards, action: Action, handler: str, sent_types) -> float:
+def runtime(rewards: Rewards, action: Action, handler: str, sent_types: Container[int]) -> float:
     """Reward for choosing `action` in `handler`, given the types the
     algorithm already sends (a SEND of a new type k costs ``new_type * k``)."""
     if action.is_stop:
         return rewards.logic.get("stop", 0.0)
     r = rewards.logic[action.logic] + rewards.threshold[action.threshold] + rewards.handler[handler]
     if action.is_send and action.send_type not in sent_types:
-        r += rewards.new_type * action.send_type
+        r += rewards.new_type * cast(int, action.send_type)  # a send has a message type
     return r
 
 
@@ -44,7 +47,7 @@ def total(rewards: Rewards, candidate: Candidate) -> float:
         for a in candidate.handler(handler):
             acc += runtime(rewards, a, handler, sent)
             if a.is_send:
-                sent.add(a.send_type)
+                sent.add(cast(int, a.send_type))
     return acc
 
 

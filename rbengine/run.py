@@ -17,11 +17,14 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 
 from .cache import VerdictCache
+from .candidate import Candidate
 from .config import RunConfig
 from .errors import OracleError, StoreError
 from .learner import Learner
@@ -46,7 +49,7 @@ class Progress:
     distinct_correct: int
     distinct_incorrect: int
     states: int
-    best_cost: tuple | None  # (messages, steps, to deliver, -runtime reward)
+    best_cost: tuple[float, ...] | None  # (messages, steps, to deliver, -runtime reward)
     best: str | None  # best candidate, compact notation
     elapsed: float
     status: str = RUNNING
@@ -89,8 +92,8 @@ class Run:
         self._misses0 = row["cache_misses"] or 0
         self._seconds0 = row["seconds"] or 0.0
         self._t0 = time.perf_counter()
-        self.status = row["status"]
-        self._held: tuple | None = None  # (status, planned, message) before hold()
+        self.status: str = row["status"]
+        self._held: tuple[str, int, str | None] | None = None  # (status, planned, message) before hold()
 
     # ---- creation ----------------------------------------------------------
     @classmethod
@@ -99,8 +102,9 @@ class Run:
         # record GH6/GH10's maxima as used, not as "the vocabulary's"
         config = replace(config, heuristics=config.heuristics.resolved(config.vocab()))
         if config.seed is None:
-            config = replace(config, seed=int(np.random.SeedSequence().entropy % 2**63))
-        run_id = store.create_run(config.to_dict(), config.seed, config.episodes, name)
+            # (a SeedSequence made without entropy draws an int)
+            config = replace(config, seed=int(cast(int, np.random.SeedSequence().entropy) % 2**63))
+        run_id = store.create_run(config.to_dict(), cast(int, config.seed), config.episodes, name)
         return cls(store, run_id, cls._learner(store, config), config.episodes)
 
     @staticmethod
@@ -138,7 +142,9 @@ class Run:
             for text in store.dead_states(rid):
                 learner.dead.add(State.from_text(text, idx), new=False)
             learner.known = store.known_verdicts(rid)
-            learner.restore_correct(store.candidate(h) for h, ok in learner.known.items() if ok)
+            # the run's correct candidates are in the store (its checkpoints wrote them)
+            learner.restore_correct(cast("Iterable[Candidate]", (
+                store.candidate(h) for h, ok in learner.known.items() if ok)))
         store.update_run(rid, status=RUNNING, pid=os.getpid(), host=socket.gethostname(),
                          episodes_planned=planned, config=json.dumps(config.to_dict()),
                          message=None, request=None)
@@ -184,7 +190,8 @@ class Run:
         return self._stop
 
     # ---- the loop ------------------------------------------------------------
-    def execute(self, progress=None, progress_interval: float = 0.5) -> str:
+    def execute(self, progress: Callable[[Progress], object] | None = None,
+                progress_interval: float = 0.5) -> str:
         """Run episodes until the planned number, a stop() or an exhausted
         space; then the optimisation episode. Returns the final status."""
         L = self.learner
@@ -266,11 +273,11 @@ class Run:
                         self._seconds0 + time.perf_counter() - self._t0, self.status)
 
     def checkpoint(self, status: str | None = None, message: str | None = None,
-                   extra: dict | None = None) -> None:
+                   extra: dict[str, Any] | None = None) -> None:
         L = self.learner
         outcomes, cands = L.drain()
         episodes = [{"run_id": self.id, "episode": o.episode,
-                     "candidate_hash": o.candidate_hash, "correct": int(o.correct),
+                     "candidate_hash": o.candidate_hash, "correct": int(cast(bool, o.correct)),
                      "cached": int(o.cached), "accumulated": o.accumulated, "bonus": o.bonus,
                      "states": o.states_explored, "seconds": o.seconds, "new_dead": o.new_dead}
                     for o in outcomes]

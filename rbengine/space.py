@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 
 from . import reward as rw
 from .candidate import Candidate
 from .config import RunConfig
 from .heuristics import Heuristics
-from .state import DONE, PHASES, RECEIVE, State
+from .state import DONE, PHASES, RECEIVE, State, StateKey
+
+if TYPE_CHECKING:
+    from .action import Action
+    from .learner import Rank
 
 
 def space_config(config: RunConfig) -> RunConfig:
@@ -35,7 +41,7 @@ def space_config(config: RunConfig) -> RunConfig:
     return replace(config, heuristics=replace(h, on=h.on - {"GH9"}))
 
 
-def identity(config: RunConfig) -> dict:
+def identity(config: RunConfig) -> dict[str, Any]:
     """What decides a space and its verdicts, as JSON values: the scenarios
     checked (the verdict cache's key), the vocabulary, the heuristics but GH9
     and the rewards. Two configurations with the same identity have the same
@@ -71,17 +77,19 @@ class Space:
     def _enumerate(self) -> None:
         heur, stop, acts, rewards = self.heur, self.stop, self.actions, self.config.rewards
 
-        def step(s: State, a: int, acc: float, sent: frozenset):
+        def step(s: State, a: int, acc: float, sent: frozenset[int]
+                 ) -> tuple[State, float, frozenset[int]]:
             act = acts[a]
             r = rw.runtime(rewards, act, PHASES[s.phase], sent)
-            return s.add(a, stop), acc + r, (sent | {act.send_type}) if act.is_send else sent
+            return (s.add(a, stop), acc + r,
+                    (sent | {cast(int, act.send_type)}) if act.is_send else sent)
 
         # RB-Broadcast handlers first, then the receive handlers of each: a
         # receive state never repeats under another broadcast handler, so the
         # memory of visited states is one broadcast handler's.
-        heads: list[tuple[State, float, frozenset]] = []
-        seen: set = set()
-        todo = [(State(), 0.0, frozenset())]
+        heads: list[tuple[State, float, frozenset[int]]] = []
+        seen: set[StateKey] = set()
+        todo: list[tuple[State, float, frozenset[int]]] = [(State(), 0.0, frozenset())]
         while todo:
             s, acc, sent = todo.pop()
             if s.key in seen:
@@ -130,7 +138,7 @@ class Space:
     def candidate(self, state: State) -> Candidate:
         return state.candidate(self.actions)
 
-    def rank(self, state: State, reward: float) -> tuple:
+    def rank(self, state: State, reward: float) -> Rank:
         """The candidate's place in the cost order (smaller is cheaper)."""
         return (-reward, *self.cost(state), state.key)
 
@@ -146,7 +154,7 @@ class Space:
             t, dests, tok0, _ = props[i]
             if t is not None and tok0:
                 bd[t] = bd.get(t, 0) | dests
-        need = None
+        need: int | None = None
         for i in state.receive:
             t, dests, _, deliver = props[i]
             if t is not None:
@@ -169,7 +177,7 @@ class Space:
         return State(DONE, tuple(sorted(self.index[a] for a in cand.broadcast)),
                      tuple(sorted(self.index[a] for a in cand.receive)))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[float, State]]:
         """(reward, state) for every candidate, in the cost order."""
         for r in self.rewards:
             for s in self.level(r):
@@ -195,7 +203,7 @@ def unpack(packed: bytes, wide: bool) -> State:
 _DESTS = {"send_all": 3, "send_neighbours": 2, "send_myself": 1}  # bit 1: me, bit 2: others
 
 
-def _props(action, n: int, f: int) -> tuple:
+def _props(action: Action, n: int, f: int) -> tuple[int | None, int, bool, int | None]:
     """(send type, destinations, token 0, messages to deliver) of an action, as
     rbengine.metrics reads them."""
     from . import threshold as thr
