@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .errors import RbError
+
+_T = TypeVar("_T")  # a task's argument
+_R = TypeVar("_R")  # a task's result
 
 
 class FanoutError(RbError):
@@ -89,7 +92,7 @@ class Fanout:
                                   f"(waited {self.timeout:g} s)") from None
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -109,7 +112,8 @@ class Fanout:
             return 0
         return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
 
-    def map(self, fn: Callable, items: Iterable, *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+    def map(self, fn: Callable[[_T], _R], items: Iterable[_T], *,
+            pure: bool = False) -> Iterator[tuple[int, _R]]:
         """(index, fn(item)) for every item, as tasks complete (not in order).
 
         Leaving the loop early cancels the tasks not yet done.
@@ -131,8 +135,8 @@ class Fanout:
                 self.client.cancel([f for f in futures if not f.done()])
 
 
-    def stream(self, fn: Callable, items: Iterable, window: int | None = None,
-               *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+    def stream(self, fn: Callable[[_T], _R], items: Iterable[_T], window: int | None = None,
+               *, pure: bool = False) -> Iterator[tuple[int, _R]]:
         """(index, fn(item)) as tasks complete, taking items lazily: at most
         `window` tasks in flight (default: twice the workers), so an endless or
         costly iterator of items is read only as fast as the cluster works.
@@ -145,7 +149,7 @@ class Fanout:
         window = window or max(2, 2 * max(1, self.workers))
         it = iter(enumerate(items))
         index: dict[str, int] = {}
-        pending: set = set()
+        pending: set[Any] = set()  # distributed.Future
         ac = as_completed()
 
         def submit_one() -> bool:
@@ -184,15 +188,16 @@ class Serial:
     def __enter__(self) -> "Serial":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         pass
 
-    def map(self, fn: Callable, items: Iterable, *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+    def map(self, fn: Callable[[_T], _R], items: Iterable[_T], *,
+            pure: bool = False) -> Iterator[tuple[int, _R]]:
         for i, item in enumerate(items):
             yield i, fn(item)
 
-    def stream(self, fn: Callable, items: Iterable, window: int | None = None,
-               *, pure: bool = False) -> Iterator[tuple[int, Any]]:
+    def stream(self, fn: Callable[[_T], _R], items: Iterable[_T], window: int | None = None,
+               *, pure: bool = False) -> Iterator[tuple[int, _R]]:
         return self.map(fn, items)
 
 

@@ -11,13 +11,18 @@ first, and reported as they complete; the CLI and the app share this module.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from .candidate import Candidate
 from .errors import OracleError, RbError
 from .mode import get as get_mode
 from .scenario import MODES, modes_for_target
 from .size import MAX_N, max_f, within_bound
+
+if TYPE_CHECKING:
+    from .verdict import Check
 
 CORRECT, VIOLATED, TIMEOUT, ERROR = "correct", "violated", "timeout", "error"
 
@@ -55,7 +60,7 @@ def mode_of(target: str | None, only: str | None) -> str:
 
 def sizes(mode: str, lo: int, hi: int) -> list[tuple[int, int]]:
     """The (N, F) of the cells, cheapest first: F in 1..max_f(N)+1 (and F < N)."""
-    out = []
+    out: list[tuple[int, int]] = []
     for n in range(lo, hi + 1):
         fs = range(1, min(max_f(mode, n) + 1, n - 1) + 1) if get_mode(mode).has_faults else [0]
         out.extend((n, f) for f in fs)
@@ -73,8 +78,8 @@ class Cell:
     seconds: float = 0.0
     states: int = 0
     message: str | None = None  # timeout/error text
-    counterexample: dict | None = None  # Counterexample.to_json() of a violated cell
-    verdict: dict | None = None  # Verdict.to_json() without the counterexample
+    counterexample: dict[str, Any] | None = None  # Counterexample.to_json() of a violated cell
+    verdict: dict[str, Any] | None = None  # Verdict.to_json() without the counterexample
 
     def text(self) -> str:
         if self.status == CORRECT:
@@ -83,16 +88,17 @@ class Cell:
             return self.property or "violated"
         return self.status
 
-    def to_json(self, counterexample: bool = False) -> dict:
-        d = {"n": self.n, "f": self.f, "status": self.status, "within_bound": self.within_bound,
-             "property": self.property, "scenario": self.scenario,
-             "seconds": round(self.seconds, 4), "states": self.states, "message": self.message}
+    def to_json(self, counterexample: bool = False) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "n": self.n, "f": self.f, "status": self.status, "within_bound": self.within_bound,
+            "property": self.property, "scenario": self.scenario,
+            "seconds": round(self.seconds, 4), "states": self.states, "message": self.message}
         if counterexample:
             d["counterexample"] = self.counterexample
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "Cell":
+    def from_json(cls, d: dict[str, Any]) -> "Cell":
         return cls(d["n"], d["f"], d["status"], d["within_bound"], d.get("property"),
                    d.get("scenario"), d.get("seconds", 0.0), d.get("states", 0),
                    d.get("message"), d.get("counterexample"))
@@ -102,7 +108,7 @@ class Cell:
 class Job:
     """Everything one cell needs, picklable for a Dask worker."""
 
-    candidate: dict  # Candidate.to_json()
+    candidate: dict[str, Any]  # Candidate.to_json()
     target: str | None
     only: str | None
     n: int
@@ -113,7 +119,7 @@ class Job:
     types: int | None = None
 
 
-def compute_cell(job: Job, cancel=None) -> Cell:
+def compute_cell(job: Job, cancel: Callable[[], bool] | None = None) -> Cell:
     """Verify one (N, F): runs on a worker; a timeout or a failing tool is a
     cell status, not an exception, so the other cells go on. cancel(): True
     abandons the cell (the caller then ignores what is returned)."""
@@ -127,7 +133,7 @@ def compute_cell(job: Job, cancel=None) -> Cell:
         return (deadline is not None and time.monotonic() > deadline) or \
             (cancel is not None and cancel())
 
-    options = {} if job.timeout is None else {"timeout": job.timeout}
+    options: dict[str, float] = {} if job.timeout is None else {"timeout": job.timeout}
     t0 = time.perf_counter()
     try:
         v = oracle.verify(cand, target=job.target, only=job.only, n=job.n,
@@ -145,7 +151,7 @@ def compute_cell(job: Job, cancel=None) -> Cell:
     data.pop("counterexample", None)
     if v.correct:
         return Cell(job.n, job.f, CORRECT, inside, seconds=secs, states=v.states, verdict=data)
-    bad = v.failed
+    bad = cast("Check", v.failed)  # incorrect: some check failed
     cx = v.counterexample
     return Cell(job.n, job.f, VIOLATED, inside, bad.property, f"{bad.mode} {bad.scenario}",
                 secs, v.states, counterexample=cx.to_json() if cx else None, verdict=data)
@@ -163,7 +169,7 @@ class Matrix:
     lo: int
     hi: int
     timeout: float | None = None
-    cells: dict = field(default_factory=dict)  # (n, f) -> Cell
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (n, f) -> Cell
     seconds: float = 0.0  # wall time
 
     @property
@@ -178,7 +184,7 @@ class Matrix:
         """The cheapest violated cell within the bound (else beyond it)."""
         bad = [c for nf, c in sorted(self.cells.items(), key=lambda kv: sizes_key(kv[0]))
                if c.status == VIOLATED]
-        inside = [c for c in bad if c.within_bound]
+        inside: list[Cell | None] = [c for c in bad if c.within_bound]
         return (inside or bad or [None])[0]
 
     def correct_within_bound(self) -> bool:
@@ -223,7 +229,7 @@ class Matrix:
                         else "NOT correct at every size within the bound"))
         return "\n".join(lines)
 
-    def to_json(self, counterexample: bool = False) -> dict:
+    def to_json(self, counterexample: bool = False) -> dict[str, Any]:
         first = self.first_failure()
         return {"mode": self.mode, "target": self.target, "only": self.only,
                 "attacker": self.attacker, "backend": self.backend,
@@ -234,7 +240,7 @@ class Matrix:
                 "counterexample": (first.counterexample if counterexample and first else None)}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Matrix":
+    def from_json(cls, d: dict[str, Any]) -> "Matrix":
         m = cls(d["mode"], d.get("target"), d.get("only"), d["attacker"], d["backend"],
                 d["n"][0], d["n"][1], d.get("timeout"), seconds=d.get("seconds", 0.0))
         for c in d.get("cells", ()):
@@ -242,7 +248,7 @@ class Matrix:
         return m
 
 
-def sizes_key(nf: tuple[int, int]) -> tuple:
+def sizes_key(nf: tuple[int, int]) -> tuple[int, tuple[int, int]]:
     return (nf[0] + 3 * nf[1], nf)
 
 
@@ -255,8 +261,9 @@ def jobs(candidate: Candidate, matrix: Matrix, types: int | None = None) -> list
 def compute(candidate: Candidate, target: str | None = "byzantine", only: str | None = None,
             n_range: tuple[int, int] = (3, 10), attacker: str = "full",
             backend: str | None = None, timeout: float | None = None, types: int | None = None,
-            workers: int | None = None, scheduler: str | None = None, on_cell=None,
-            stop=None) -> Matrix:
+            workers: int | None = None, scheduler: str | None = None,
+            on_cell: Callable[[Matrix, Cell], object] | None = None,
+            stop: Callable[[], bool] | None = None) -> Matrix:
     """Compute every cell on a Dask cluster (rbengine.fanout).
 
     on_cell(matrix, cell): called in this thread as each cell completes.

@@ -28,23 +28,38 @@ import os
 import socket
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, cast
 
-from .cache import VerdictCache
+from .cache import VerdictCache, VerdictRecord
+from .candidate import Candidate
 from .config import RunConfig
 from .errors import RbError, StoreError
-from .fanout import FanoutError
+from .fanout import Fanout, FanoutError, Serial
 from .space import Space, identity, identity_key, levels_json, space_config, unpack
-from .store import Store, verdict_row
+from .state import State
+from .store import Store, VerdictRow, verdict_row
+
+if TYPE_CHECKING:
+    from .action import Action
+    from .learner import Rank
 
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+
+#: A worker's task (verify_batch): config JSON, then per candidate its hash, its
+#: packed final state and the (size key, record) already known for it.
+Task = tuple[str, list[tuple[str, bytes, list[tuple[str, VerdictRecord]]]]]
+#: A candidate still to verify (Search._todo): hash, total reward, final state,
+#: candidate, the (size key, record) already known.
+_Todo = tuple[str, float, State, Candidate, list[tuple[str, VerdictRecord]]]
+#: A candidate whose verdict the shared cache holds: hash, reward, state, correct.
+_Local = tuple[str, float, State, bool]
 
 
 class SearchError(RbError):
     """A search that cannot be started or resumed as asked."""
 
 
-def make_cache(config: RunConfig, store=None) -> VerdictCache:
+def make_cache(config: RunConfig, store: Store | None = None) -> VerdictCache:
     """The verdict cache of a configuration, as learning runs build it: one
     verdict per size, cheapest size first, stopping at the first failure."""
     return VerdictCache(config.target, config.n, config.f, config.attacker, config.backend,
@@ -52,10 +67,10 @@ def make_cache(config: RunConfig, store=None) -> VerdictCache:
 
 
 # ---------------------------------------------------------------- workers --
-_CACHES: dict[str, tuple[VerdictCache, list]] = {}
+_CACHES: dict[str, tuple[VerdictCache, list[Action]]] = {}
 
 
-def verify_batch(task: tuple) -> dict:
+def verify_batch(task: Task) -> dict[str, Any]:
     """A task: verify a batch of candidates. Runs on a worker; everything in
     and out is plain data: (config JSON, [(hash, packed candidate (see
     rbengine.space), [(size key, record) already known])]). Only the sizes
@@ -68,7 +83,7 @@ def verify_batch(task: tuple) -> dict:
     cache, actions = hit
     wide = len(actions) > 255
     t0 = time.perf_counter()
-    out = []
+    out: list[tuple[str, bool]] = []
     for h, packed, known in items:
         for key, rec in known:
             cache.memory[(h, key)] = rec
@@ -88,7 +103,7 @@ def search_config(config: RunConfig) -> RunConfig:
                    checkpoint_every=base.checkpoint_every).validate()
 
 
-def _leaves(d, path=""):
+def _leaves(d: object, path: str = "") -> Iterator[tuple[str, object]]:
     if isinstance(d, dict):
         for k in sorted(d, key=str):
             yield from _leaves(d[k], f"{path}.{k}" if path else str(k))
@@ -163,11 +178,11 @@ class Search:
         self.space = space or Space(config)
         row = store.search(search_id)
         self._seconds0 = row["seconds"] or 0.0
-        self.status = row["status"]
+        self.status: str = row["status"]
         self._stop = False
         self.workers_used: set[tuple[str, int]] = set()
         self.levels = {r: Level(r, k) for r, k in self.space.counts().items()}
-        self.correct: dict[str, tuple] = {}  # hash -> rank, for the correct candidates
+        self.correct: dict[str, Rank] = {}  # hash -> rank, for the correct candidates
         self._restore()
 
     # ---- creation --------------------------------------------------------
@@ -181,7 +196,7 @@ class Search:
         return cls(store, sid, config, all_, space)
 
     @classmethod
-    def resume(cls, store: Store, search_id, config: RunConfig | None = None,
+    def resume(cls, store: Store, search_id: int | str, config: RunConfig | None = None,
                all_: bool | None = None, backend: str | None = None,
                force: bool = False) -> "Search":
         """Continue a search; `config`, when given, must describe the same space."""
@@ -271,7 +286,7 @@ class Search:
         return [h for h, rk in sorted(self.correct.items(), key=lambda kv: kv[1])
                 if -rk[0] == opt]
 
-    def best(self) -> tuple[str, tuple] | None:
+    def best(self) -> tuple[str, Rank] | None:
         """The cheapest correct candidate found so far (not certified)."""
         if not self.correct:
             return None
@@ -292,8 +307,8 @@ class Search:
                         -b[1][0] if b else None, elapsed, self.status)
 
     # ---- the loop --------------------------------------------------------
-    def _todo(self, cache: VerdictCache, known: set[str], local: list,
-              flush: Callable[[], None]) -> Iterator[tuple]:
+    def _todo(self, cache: VerdictCache, known: set[str], local: list[_Local],
+              flush: Callable[[], None]) -> Iterator[_Todo]:
         """(hash, reward, state, candidate) of every candidate still to verify,
         in the cost order. Candidates whose verdict the shared cache holds
         already go to `local`, recorded by `flush` without a worker."""
@@ -325,10 +340,11 @@ class Search:
             flush()
             cache.memory.clear()  # verdicts read from the store: keep memory bounded
 
-    def _batches(self, todo: Iterator[tuple], size: Callable[[], int], meta: list):
+    def _batches(self, todo: Iterator[_Todo], size: Callable[[], int],
+                 meta: list[list[_Todo] | None]) -> Iterator[Task]:
         config_text = json.dumps(self.config.to_dict(), sort_keys=True)
         pack = self.space._pack
-        batch: list = []
+        batch: list[_Todo] = []
         want = size()
         for item in todo:
             batch.append(item)
@@ -341,9 +357,10 @@ class Search:
             meta.append(batch)
             yield config_text, [(h, pack(s), k) for h, _, s, _, k in batch]
 
-    def execute(self, fan, progress: Callable[[Progress], None] | None = None,
+    def execute(self, fan: Fanout | Serial, progress: Callable[[Progress], None] | None = None,
                 progress_interval: float = 0.5, batch: int | None = None,
-                window: int | None = None, on_batch: Callable[[int, dict], None] | None = None
+                window: int | None = None,
+                on_batch: Callable[[int, dict[str, Any]], None] | None = None
                 ) -> str:
         """Verify until the search is finished or stopped; returns the status.
 
@@ -354,8 +371,8 @@ class Search:
         t0 = time.perf_counter()
         cache = make_cache(self.config, store=self.store)
         known = set(self.store.search_known(self.id))
-        local: list = []
-        meta: list[list] = []
+        local: list[_Local] = []
+        meta: list[list[_Todo] | None] = []  # the batches in flight, by task index
         per_candidate = [0.0, 0]  # worker seconds, candidates
         verified0 = self.verified
         last = [0.0]
@@ -395,7 +412,7 @@ class Search:
             stream = fan.stream(verify_batch, self._batches(todo, size, meta), window=window)
             for i, result in stream:
                 flush_local()
-                items = meta[i]
+                items = cast("list[_Todo]", meta[i])  # in flight until now
                 where = {h: (r, s) for h, r, s, *_ in items}
                 oks = dict(result["results"])
                 rows = [(h, where[h][0], ok) for h, ok in oks.items()]
@@ -440,14 +457,16 @@ class Search:
         return self.status
 
     # ---- recording --------------------------------------------------------
-    def _fields(self, t0: float) -> dict:
+    def _fields(self, t0: float) -> dict[str, Any]:
         return {"verified": self.verified,
                 "correct_candidates": sum(lv.correct for lv in self.levels.values()),
                 "incorrect_candidates": sum(lv.incorrect for lv in self.levels.values()),
                 "level": self.current_level(),
                 "seconds": self._seconds0 + time.perf_counter() - t0}
 
-    def _record(self, rows, cands, verdicts, where, t0) -> None:
+    def _record(self, rows: list[tuple[str, float, bool]], cands: dict[str, Candidate],
+                verdicts: list[VerdictRow], where: dict[str, tuple[float, State]],
+                t0: float) -> None:
         for h, r, ok in rows:
             lv = self.levels[r]
             if ok:
@@ -484,7 +503,7 @@ def _fault(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------ reports --
-def report(store: Store, search_id) -> dict:
+def report(store: Store, search_id: int | str) -> dict[str, Any]:
     """A search as a user reads it (rbtui search --json, runs, show)."""
     row = store.search(search_id)
     cfg = RunConfig.from_dict(json.loads(row["config"]))
@@ -516,7 +535,7 @@ def report(store: Store, search_id) -> dict:
     }
 
 
-def optimum_for(store: Store, config: RunConfig) -> dict | None:
+def optimum_for(store: Store, config: RunConfig) -> dict[str, Any] | None:
     """The certified optimum of `config`'s space, if a finished search has it:
     {"search": "sK", "reward": total reward}."""
     try:
@@ -529,7 +548,8 @@ def optimum_for(store: Store, config: RunConfig) -> dict | None:
     return None
 
 
-def histogram_text(hist, header: str = "total reward: correct / incorrect") -> str:
+def histogram_text(hist: Iterable[tuple[float, int, int, int]],
+                   header: str = "total reward: correct / incorrect") -> str:
     """The histogram as bench/results/optimum_*.txt shows it."""
     lines = [header]
     for r, ok, bad, total in hist:
