@@ -93,7 +93,8 @@ class Candidate:
             for i, item in enumerate(items):
                 where = f"{h}[{i}]"
                 if not isinstance(item, (list, tuple)) or len(item) != 4:
-                    raise CandidateError(f"{where}: an action is [logic, send_type, cond_type, threshold], got {item!r}")
+                    raise CandidateError(f"{where}: an action is [logic, send_type, cond_type, "
+                                         f"threshold], got {item!r}")
                 try:
                     act = Action.make(*item)
                 except CandidateError as exc:
@@ -115,7 +116,8 @@ class Candidate:
             try:
                 data = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                raise CandidateError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+                raise CandidateError(f"malformed JSON at line {exc.lineno} column {exc.colno}: "
+                                     f"{exc.msg}") from None
             return cls.from_json(data)
         from .notation import parse
         return parse(text)

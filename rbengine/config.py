@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import threshold as thr
-from .action import DELIVER, LOGICS, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, SENDS, STOP
-from .errors import CandidateError, OracleError, RbError
-from .scenario import ATTACKERS, MODES, PAPER_N, default_f
 from . import vocabulary as vocab_mod
+from .action import DELIVER, LOGICS, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS, SENDS, STOP
+from .errors import CandidateError, RbError
+from .scenario import ATTACKERS, MODES, PAPER_N, default_f
 
 if TYPE_CHECKING:
     from .size import Size
@@ -163,16 +163,19 @@ class HeuristicsConfig:
             if gh == "GH2":
                 for h in HANDLERS:
                     if h in settings:
-                        logics[h] = [_logic(x, f"heuristics.GH2.{h}") for x in _list(settings[h], f"heuristics.GH2.{h}")]
+                        where = f"heuristics.GH2.{h}"
+                        logics[h] = [_logic(x, where) for x in _list(settings[h], where)]
             elif gh == "GH3":
                 for h in HANDLERS:
                     if h in settings:
                         if settings[h] is None:
                             tokens[h] = None
                         else:
-                            tokens[h] = [_token(x, f"heuristics.GH3.{h}") for x in _list(settings[h], f"heuristics.GH3.{h}")]
+                            where = f"heuristics.GH3.{h}"
+                            tokens[h] = [_token(x, where) for x in _list(settings[h], where)]
             elif gh == "GH5" and "types" in settings:
-                btypes = tuple(_int(x, "heuristics.GH5.types", 0, 15) for x in _list(settings["types"], "heuristics.GH5.types"))
+                where = "heuristics.GH5.types"
+                btypes = tuple(_int(x, where, 0, 15) for x in _list(settings["types"], where))
             elif gh == "GH6":
                 mn = _int(settings.get("min", mn), "heuristics.GH6.min", 1, 32)
                 mx = settings.get("max", mx)  # None: the vocabulary's
@@ -355,7 +358,8 @@ class RunConfig:
             else:
                 data = _toml(p).loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{p}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            raise ConfigError(f"{p}: malformed JSON at line {exc.lineno} column {exc.colno}: "
+                              f"{exc.msg}") from None
         except ValueError as exc:  # TOMLDecodeError
             raise ConfigError(f"{p}: malformed TOML: {exc}") from None
         try:

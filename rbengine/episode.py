@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Iterator, cast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
+from . import reward as rw
 from .action import Action
 from .cache import VerdictRecord
 from .candidate import Candidate
 from .qtable import QUpdate, ucb_scores
-from .state import BROADCAST, DONE, PHASES, State
-from . import reward as rw
+from .state import DONE, PHASES, State
 
 if TYPE_CHECKING:
     from .heuristics import Filtered

@@ -15,16 +15,17 @@ Because Q values are hopes, the optimisation episode follows what is known:
 in each state the action towards the cheapest correct candidate found (best
 total runtime reward, then rbengine.metrics.cost, then the vocabulary's
 order: ``Learner.rank``), so the run's result is the cheapest correct
-candidate it found, the ``best`` the learner keeps during the run. All randomness comes from one seeded numpy Generator whose state is part
-of the learner's state, so a run restored from a checkpoint continues exactly.
+candidate it found, the ``best`` the learner keeps during the run. All
+randomness comes from one seeded numpy Generator whose state is part of the
+learner's state, so a run restored from a checkpoint continues exactly.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -33,7 +34,8 @@ from . import reward as rw
 from .cache import VerdictCache, VerdictRecord
 from .candidate import Candidate
 from .config import RunConfig
-from .episode import Decision, Outcome, Transition, run as run_episode
+from .episode import Decision, Outcome, Transition
+from .episode import run as run_episode
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
 from .state import DONE, PHASES, State, StateKey

@@ -283,7 +283,7 @@ def compute(candidate: Candidate, target: str | None = "byzantine", only: str | 
     todo = jobs(candidate, m, types)
     t0 = time.perf_counter()
     with Fanout(workers=workers, scheduler=scheduler) as fan:
-        for i, cell in fan.map(compute_cell, todo):
+        for _, cell in fan.map(compute_cell, todo):
             m.cells[(cell.n, cell.f)] = cell
             m.seconds = time.perf_counter() - t0
             if on_cell is not None:

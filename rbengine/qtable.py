@@ -10,9 +10,9 @@ so a checkpoint writes only those.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 from .action import Action
 from .state import State, StateKey, action_text

@@ -203,7 +203,7 @@ class Run:
             while L.episodes_done < self.planned and not self._stop and not L.exhausted:
                 try:
                     L.run_episode(cancel=lambda: self._stop)
-                except OracleError as exc:
+                except OracleError:
                     if self._stop:
                         break
                     raise

@@ -27,8 +27,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .cache import VerdictCache, VerdictRecord
 from .candidate import Candidate

@@ -222,7 +222,8 @@ def _size(dests: int, n: int) -> int:
 
 # ---- counting the space (what the heuristics allow) ----
 from .heuristics import Heuristics as _Heuristics  # noqa: E402
-from .state import DONE as _DONE, State as _State  # noqa: E402
+from .state import DONE as _DONE  # noqa: E402
+from .state import State as _State  # noqa: E402
 
 
 def heuristics(config: RunConfig) -> "_Heuristics":

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import threshold as thr
 from .action import DELIVER, SENDS, STOP_ACTION, Action
 from .errors import CandidateError
-from . import threshold as thr
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The RB-Oracle: one entry point, several interchangeable backends.
 
 ``verify`` checks a candidate in every scenario of every mode up to the target
-(or of a single mode), at one size or at a list of sizes, and returns a Verdict; backends differ only in how they
-search, never in what they answer.
+(or of a single mode), at one size or at a list of sizes, and returns a
+Verdict; backends differ only in how they search, never in what they answer.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import size as size_mod
 from ..candidate import Candidate
 from ..errors import OracleError
-from .. import size as size_mod
 from ..scenario import MODES, PAPER_N, Scenario, modes_for_target, scenarios
 from ..size import Size
 from ..verdict import Check, Verdict

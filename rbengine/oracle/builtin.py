@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+from .. import threshold as thr
 from ..action import DELIVER, SEND_ALL, SEND_MYSELF, SEND_NEIGHBOURS
 from ..candidate import Candidate
 from ..errors import OracleError, StateLimitError
 from ..scenario import Scenario
-from .. import threshold as thr
-from .semantics import PROPERTIES, concretize, violated
 from .backend import ScenarioResult
+from .semantics import PROPERTIES, concretize, violated
 
 _T0, _ORIGIN, _COUNT = 0, 1, 2
 MAX_STATES = 5_000_000

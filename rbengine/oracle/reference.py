@@ -22,8 +22,8 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None, li
           **_: object) -> ScenarioResult:
     """As every backend: cancellation, a time limit and the state limit end the
     search with an OracleError (StateLimitError for the state limit)."""
-    from .builtin import _Guard
     from ..errors import StateLimitError
+    from .builtin import _Guard
     guard = _Guard(cancel, timeout, max_states=limit, name="reference")
     try:
         return ScenarioResult(*explore(candidate, scenario, types=types, limit=limit,

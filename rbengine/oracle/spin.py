@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,8 +41,8 @@ from ..errors import OracleError
 from ..notation import format_action
 from ..scenario import Scenario
 from . import semantics
-from .semantics import PROPERTIES
 from .backend import ScenarioResult
+from .semantics import PROPERTIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -339,7 +339,7 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("rbtui"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spin_version(spin: str) -> str:
     try:
         out = subprocess.run([spin, "-V"], capture_output=True, text=True, timeout=60)
@@ -348,7 +348,7 @@ def _spin_version(spin: str) -> str:
     return out.stdout.strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _key(variant: str, mode: str, n: int, f: int, t: int, memory: int, spin: str,
          shortest: bool = False) -> str:
     """The cache key: the setting, and a digest of everything the verifier is built from."""

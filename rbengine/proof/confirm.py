@@ -14,7 +14,7 @@ import time
 
 from ..candidate import Candidate
 from ..errors import OracleError
-from ..oracle.semantics import M, M2
+from ..oracle.semantics import M2, M
 from ..scenario import scenarios
 from ..size import MAX_N, max_f
 

@@ -187,7 +187,7 @@ class CounterSystem:
         steps = []
         for k in range(1, self.depth + 1):
             fired = {}
-            for i, a in enumerate(self.recv):
+            for i in range(len(self.recv)):
                 for v, name in ((M, "m"), (M2, "m'")):
                     d = val(self.x[k][i][v]) - val(self.x[k - 1][i][v])
                     if d:
