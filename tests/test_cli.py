@@ -177,6 +177,20 @@ def test_types_below_one_is_refused_in_one_line(files, command, types):
     assert "--types" in one_error_line(proc) and ">= 1" in proc.stderr
 
 
+def test_types_below_what_the_candidate_uses_is_raised_and_said():
+    """Alg. 3 uses type1, so --types 1 models two types: the verdict is the
+    default one (the reference table's), and stderr says why."""
+    path = str(ROOT / "examples" / "alg3.txt")
+    low = run_cli("verify", path, "--types", "1", "--backend", "builtin", "--json")
+    default = run_cli("verify", path, "--backend", "builtin", "--json")
+    assert low.returncode == default.returncode == 1
+    assert "--types 1 is raised to 2" in low.stderr and "raised" not in default.stderr
+    a, b = json.loads(low.stdout), json.loads(default.stdout)
+    assert [(c["scenario"], c["property"]) for c in a["checks"]] == \
+        [(c["scenario"], c["property"]) for c in b["checks"]]
+    assert a["counterexample"]["property"] == "validity"
+
+
 @pytest.mark.parametrize("args", [
     ["verify", "{alg1}"], ["matrix", "{alg1}"], ["promela", "{alg1}", "--only", "none"],
     ["show-candidate", "{alg1}"], ["trail", "{alg1}"]])

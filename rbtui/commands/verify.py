@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     oracle.plan(target, args.only, args.n, args.f, args.attacker, sizes)  # bad sizes: exit 2
     for note in oracle.notes(target, args.only, args.n, args.f, sizes):
         print(f"rbtui: warning: {note.text()}", file=sys.stderr)
+    if args.types is not None and args.types < candidate.types():
+        print(f"rbtui: note: --types {args.types} is raised to {candidate.types()}: the "
+              f"candidate uses type{candidate.types() - 1} (docs/semantics.md §1)", file=sys.stderr)
     try:
         with _deadline(args.timeout):
             verdict = oracle.verify(candidate, target=target, only=args.only,
