@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .machine import Machine, actions, keys
+from .machine import Key, Machine, actions, keys
 
 
 def random_machine(n: int, k: int, rng: random.Random) -> Machine:
@@ -12,7 +12,7 @@ def random_machine(n: int, k: int, rng: random.Random) -> Machine:
     return Machine(n, k, {key: rng.choice(acts) for key in keys(n, k)})
 
 
-def early_keys(n: int, k: int) -> list:
+def early_keys(n: int, k: int) -> list[Key]:
     """The inputs of round 1 and of processes that saw only votes and LOST: the
     entries every run reads, where a mutation changes the verdict most often."""
     lost = 4 + k

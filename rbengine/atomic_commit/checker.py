@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations, product
+from typing import Any, cast
 
 from ..errors import OracleError
-from .machine import ABORT, COMMIT, Machine
-from .model import Model, Run, simulate
+from .machine import ABORT, COMMIT, Key, Machine
+from .model import Crashes, Model, Run, simulate
 from .properties import violated, violated_liveness, violated_safety
+
+#: A process in a configuration: (state, flags, vote, alive: 1 or 0).
+_Proc = tuple[int, int, int, int]
+#: A global configuration after a round, one _Proc per process.
+_Config = tuple[_Proc, ...]
 
 
 @dataclass
@@ -28,18 +35,19 @@ class CheckResult:
     counterexample: Run | None = None
     configs: int = 0
     seconds: float = 0.0
-    missing: tuple | None = None  # a partial machine: the first input it lacks
+    missing: Key | None = None  # a partial machine: the first input it lacks
     backend: str = "builtin"
 
 
-def _subsets(items):
+def _subsets(items: Sequence[int]) -> Iterator[tuple[int, ...]]:
     for size in range(len(items) + 1):
         yield from combinations(items, size)
 
 
-def _rebuild(machine, model, parents, level, key, prop) -> Run:
+def _rebuild(machine: Machine, model: Model, parents: list[dict[_Config, Any]], level: int,
+             key: _Config, prop: str) -> Run:
     """The concrete run of a configuration found at `level`, replayed."""
-    crashes = {}
+    crashes: Crashes = {}
     rep = None
     for r in range(level, 0, -1):
         parent, event = parents[r][key]
@@ -56,19 +64,21 @@ def _rebuild(machine, model, parents, level, key, prop) -> Run:
 
 
 def check(machine: Machine, model: Model, want_counterexample: bool = True,
-          cancel=None) -> CheckResult:
+          cancel: Callable[[], bool] | None = None) -> CheckResult:
     """Verify `machine` against `model`; a partial machine may stop at a missing input.
 
     cancel: a callable returning True to abandon the check (polled once per
     configuration explored, so an interactive caller stops within milliseconds);
     abandoning raises OracleError."""
     t0 = time.perf_counter()
-    n, k, f, props = model.n, machine.k, model.f, model.props
+    n, k, f, props = model.n, machine.k, cast(int, model.f), model.props  # f: set by Model
     lost_sym = 4 + k
     table = machine.table
     safety = tuple(p for p in props if p in ("P1", "P2", "V", "P3"))
-    parents: list[dict] = [{}]
-    frontier = {}
+    # per round: configuration key -> (parent key, crashes of the round); round 0:
+    # key -> the first concrete configuration of the votes
+    parents: list[dict[_Config, Any]] = [{}]
+    frontier: dict[_Config, _Config] = {}
     for votes in product((0, 1), repeat=n):
         config = tuple((v, 0, v, 1) for v in votes)
         key = tuple(sorted(config))
@@ -77,12 +87,12 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True,
             parents[0][key] = config
     configs = len(frontier)
 
-    def result(**kw):
+    def result(**kw: Any) -> CheckResult:
         return CheckResult(configs=configs, seconds=time.perf_counter() - t0, **kw)
 
     for r in range(1, model.rounds + 1):
-        level: dict = {}
-        new_frontier = {}
+        level: dict[_Config, tuple[_Config, dict[int, frozenset[int]]]] = {}
+        new_frontier: dict[_Config, _Config] = {}
         for pkey, config in frontier.items():
             if cancel is not None and cancel():
                 raise OracleError("verification cancelled")
@@ -92,7 +102,7 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True,
                 for crashers in combinations(alive, size):
                     receivers = [i for i in alive if i not in crashers]
                     # per receiver: base counts from the other receivers
-                    base = {}
+                    base: dict[int, list[int]] = {}
                     for i in receivers:
                         counts = [0] * (5 + k)
                         for j in receivers:
@@ -100,10 +110,13 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True,
                                 counts[config[j][0]] += 1
                         counts[lost_sym] = n - 1 - (len(receivers) - 1)
                         base[i] = counts
+                    choices: Iterable[tuple[tuple[int, ...], ...]]
                     if model.partial:
                         # each receiver sees any subset of the crashers' last messages
-                        options = {}
+                        options: dict[int, list[tuple[int, ...]]] = {}
                         for i in receivers:
+                            seen: set[tuple[int, ...]]
+                            opts: list[tuple[int, ...]]
                             seen, opts = set(), []
                             for sub in _subsets(crashers):
                                 sig = tuple(sorted(config[c][0] for c in sub))
@@ -116,6 +129,7 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True,
                         choices = (tuple(reached for _ in receivers)
                                    for reached in _subsets(crashers))
                     for choice in choices:
+                        new: list[_Proc] | _Config
                         new = list(config)
                         for i, sub in zip(receivers, choice):
                             counts = list(base[i])
@@ -160,13 +174,13 @@ def check(machine: Machine, model: Model, want_counterexample: bool = True,
     return result(correct=True)
 
 
-def crash_patterns(model: Model):
+def crash_patterns(model: Model) -> Iterator[Crashes]:
     """Every allowed crash pattern, one by one (the unreduced enumeration)."""
     n = model.n
-    per = []
+    per: list[list[tuple[int, frozenset[int]] | None]] = []
     for p in range(n):
         others = [q for q in range(n) if q != p]
-        opts = [None]
+        opts: list[tuple[int, frozenset[int]] | None] = [None]
         for r in range(1, model.rounds + 1):
             if model.partial:
                 opts += [(r, frozenset(s)) for s in _subsets(others)]
@@ -174,7 +188,7 @@ def crash_patterns(model: Model):
                 opts += [(r, frozenset()), (r, frozenset(others))]
         per.append(opts)
     for combo in product(*per):
-        if sum(c is not None for c in combo) <= model.f:
+        if sum(c is not None for c in combo) <= cast(int, model.f):
             yield {p: c for p, c in enumerate(combo) if c is not None}
 
 

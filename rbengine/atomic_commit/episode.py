@@ -10,15 +10,23 @@ train the model".
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .machine import ABORT, COMMIT
-from .model import Model, step_inputs
+from .machine import ABORT, COMMIT, Key
+from .model import Crashes, Model, step_inputs
 from .properties import reward
 
+if TYPE_CHECKING:
+    from .machine import Machine
 
-def sample_scenario(model: Model, rng: random.Random, pool=(), p_pool: float = 0.3,
-                    p_crash: float = 0.5):
+#: A scenario: the votes and the crash pattern.
+Scenario = tuple[tuple[int, ...], Crashes]
+
+
+def sample_scenario(model: Model, rng: random.Random, pool: Sequence[Scenario] = (),
+                    p_pool: float = 0.3, p_crash: float = 0.5) -> Scenario:
     """Votes and a crash pattern: from the counterexample pool, or uniformly drawn
     (each vote commit or abort with probability 1/2, every vote commit a quarter
     of the time; no crash with probability 1 - p_crash)."""
@@ -45,18 +53,19 @@ def sample_scenario(model: Model, rng: random.Random, pool=(), p_pool: float = 0
 
 @dataclass
 class Episode:
-    votes: tuple
-    crashes: dict
-    steps: list = field(default_factory=list)  # (process, round, key, action)
-    flags: tuple = ()
-    rewards: list = field(default_factory=list)
+    votes: tuple[int, ...]
+    crashes: Crashes
+    steps: list[tuple[int, int, Key, int]] = field(default_factory=list)  # (process, round, key, action)
+    flags: tuple[int, ...] = ()
+    rewards: list[float] = field(default_factory=list)
 
-    def targets(self, rounds: int):
+    def targets(self, rounds: int) -> list[tuple[Key, int, float]]:
         """(key, action, reward / R) for every step: the final reward split over the rounds."""
         return [(key, a, self.rewards[i] / rounds) for i, r, key, a in self.steps]
 
 
-def play(model: Model, k: int, votes, crashes, choose) -> Episode:
+def play(model: Model, k: int, votes: Sequence[int], crashes: Crashes,
+         choose: Callable[[int, list[tuple[int, Key]]], Sequence[int]]) -> Episode:
     """Run R rounds; choose(round, [(process, key), ...]) returns the next states."""
     n = model.n
     cur = list(votes)
@@ -83,11 +92,12 @@ def play(model: Model, k: int, votes, crashes, choose) -> Episode:
 class LearnResult:
     """The first machine the verifier accepted (if any) and what it cost."""
 
-    machine: object = None
+    machine: Machine | None = None
     episodes: int = 0
     candidates: int = 0  # machines verified
     seconds: float = 0.0
-    history: list = field(default_factory=list)  # (episode, mean reward, verified correct)
+    # (episode, mean reward, verified correct)
+    history: list[tuple[int, float, bool]] = field(default_factory=list)
 
     @property
     def found(self) -> bool:

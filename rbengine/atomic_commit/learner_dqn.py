@@ -20,33 +20,38 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 try:  # matrices of 64 x 128: BLAS threads only contend with each other
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover
-    from contextlib import nullcontext as threadpool_limits  # type: ignore
+    from contextlib import nullcontext as threadpool_limits
 
 from . import checker
-from .episode import LearnResult, play, sample_scenario
-from .machine import Machine, actions, keys
-from .model import Model
+from .episode import Episode, LearnResult, Scenario, play, sample_scenario
+from .machine import Key, Machine, actions, keys
+from .model import Model, Run
 
 HIDDEN = (128, 64, 16)
 SCALE = 100.0
+
+Array = npt.NDArray[np.float64]
 
 
 class MLP:
     """Fully connected layers with ReLU between them; a linear output layer."""
 
-    def __init__(self, sizes, rng: np.random.Generator):
-        self.params = []
+    def __init__(self, sizes: Sequence[int], rng: np.random.Generator):
+        self.params: list[Array] = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             self.params.append(rng.normal(0.0, np.sqrt(2.0 / a), (a, b)))  # He
             self.params.append(np.zeros(b))
 
-    def forward(self, x):
+    def forward(self, x: Array) -> tuple[Array, list[Array]]:
         acts = [x]
         h = x
         layers = len(self.params) // 2
@@ -57,9 +62,9 @@ class MLP:
             acts.append(h)
         return h, acts
 
-    def backward(self, acts, dout):
+    def backward(self, acts: list[Array], dout: Array) -> list[Array]:
         """Gradients of every parameter given d loss / d output."""
-        grads = [None] * len(self.params)
+        grads: list[Any] = [None] * len(self.params)  # each set below
         layers = len(self.params) // 2
         d = dout
         for i in range(layers - 1, -1, -1):
@@ -72,13 +77,14 @@ class MLP:
 
 
 class Adam:
-    def __init__(self, params, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, params: list[Array], beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.t = 0
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
-    def step(self, params, grads, lr):
+    def step(self, params: list[Array], grads: list[Array], lr: float) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         for p, g, m, v in zip(params, grads, self.m, self.v):
@@ -93,7 +99,8 @@ class Adam:
 
 class DQNLearner:
     def __init__(self, model: Model, k: int = 1, seed: int = 0, decay_episodes: int = 3000,
-                 lr: tuple = (0.01, 0.001), epsilon: tuple = (1.0, 0.1), batch: int = 64,
+                 lr: tuple[float, float] = (0.01, 0.001),
+                 epsilon: tuple[float, float] = (1.0, 0.1), batch: int = 64,
                  buffer: int = 20000, check_every: int = 50, p_pool: float = 0.3):
         self.model, self.k, self.seed = model, k, seed
         self.decay_episodes, self.lr0, self.lr1 = decay_episodes, *lr
@@ -111,7 +118,7 @@ class DQNLearner:
         self.buf_y = np.zeros(buffer)
         self.buf_len = 0
         self.buf_pos = 0
-        self.pool: list = []
+        self.pool: list[Scenario] = []
         self.episodes = 0
         self._all_keys = keys(model.n, k)
         self._all_x = np.stack([self.encode(key) for key in self._all_keys])
@@ -125,18 +132,19 @@ class DQNLearner:
         return self.eps0 + (self.eps1 - self.eps0) * self._progress()
 
     def learning_rate(self) -> float:
-        return self.lr0 * (self.lr1 / self.lr0) ** self._progress()
+        # (float ** float is typed Any: a negative base would give a complex)
+        return cast(float, self.lr0 * (self.lr1 / self.lr0) ** self._progress())
 
     # -- network as machine -----------------------------------------------------------------
 
-    def encode(self, key) -> np.ndarray:
+    def encode(self, key: Key) -> Array:
         own, counts = key
         x = np.zeros(self.width)
         x[own] = 1.0
         x[4 + self.k:] = np.asarray(counts, dtype=float) / (self.model.n - 1)
         return x
 
-    def q_values(self, keys_) -> np.ndarray:
+    def q_values(self, keys_: Iterable[Key]) -> Array:
         """Q value (in reward units) of every action for each input."""
         x = np.stack([self.encode(key) for key in keys_])
         return self.net.forward(x)[0] * SCALE
@@ -149,11 +157,11 @@ class DQNLearner:
 
     # -- learning ---------------------------------------------------------------------------
 
-    def episode(self):
+    def episode(self) -> Episode:
         votes, crashes = sample_scenario(self.model, self.rng, self.pool, self.p_pool)
         eps = self.epsilon()
 
-        def choose(r, asks):
+        def choose(r: int, asks: list[tuple[int, Key]]) -> list[int]:
             x = np.stack([self.encode(key) for _, key in asks])
             best = self.net.forward(x)[0].argmax(axis=1)
             return [self.acts[self.rng.randrange(len(self.acts))] if self.rng.random() < eps
@@ -205,7 +213,7 @@ class DQNLearner:
                 if r.correct:
                     res.machine = m
                     break
-                cx = r.counterexample
+                cx = cast(Run, r.counterexample)  # incorrect: a counterexample
                 self.pool.append((cx.votes, dict(cx.crashes)))
             if seconds is not None and time.perf_counter() - t0 > seconds:
                 break
@@ -215,7 +223,7 @@ class DQNLearner:
 
     # -- save and resume ----------------------------------------------------------------------
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         meta = {"n": self.model.n, "rounds": self.model.rounds, "f": self.model.f,
                 "partial": self.model.partial, "properties": self.model.properties,
                 "k": self.k, "seed": self.seed, "episodes": self.episodes,
@@ -227,14 +235,14 @@ class DQNLearner:
                 "np_rng": self.np_rng.bit_generator.state,
                 "pool": [[list(v), {str(p): [r, sorted(to)] for p, (r, to) in c.items()}]
                          for v, c in self.pool]}
-        d = {"meta": json.dumps(meta), "buf_x": self.buf_x.copy(), "buf_a": self.buf_a.copy(),
+        d: dict[str, Any] = {"meta": json.dumps(meta), "buf_x": self.buf_x.copy(), "buf_a": self.buf_a.copy(),
              "buf_y": self.buf_y.copy()}
         for i, (p, m, v) in enumerate(zip(self.net.params, self.opt.m, self.opt.v)):
             d[f"param{i}"], d[f"adam_m{i}"], d[f"adam_v{i}"] = p.copy(), m.copy(), v.copy()
         return d
 
     @classmethod
-    def from_state_dict(cls, d: dict) -> "DQNLearner":
+    def from_state_dict(cls, d: Mapping[str, Any]) -> "DQNLearner":
         meta = json.loads(str(d["meta"]))
         props = meta["properties"]
         model = Model(meta["n"], meta["rounds"], f=meta["f"], partial=meta["partial"],
@@ -265,9 +273,9 @@ class DQNLearner:
             return cls.from_state_dict({name: z[name] for name in z.files})
 
 
-def _jsonable(x):
+def _jsonable(x: object) -> object:
     return [_jsonable(y) for y in x] if isinstance(x, tuple) else x
 
 
-def _tuples(x):
+def _tuples(x: object) -> Any:
     return tuple(_tuples(y) for y in x) if isinstance(x, list) else x

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Any, cast
 
 from . import checker
-from .episode import LearnResult, play, sample_scenario
-from .machine import Machine, actions, keys
-from .model import Model
+from .episode import Episode, LearnResult, Scenario, play, sample_scenario
+from .machine import Key, Machine, actions, keys
+from .model import Model, Run
 
 
 class TabularLearner:
@@ -23,12 +24,12 @@ class TabularLearner:
         self.c, self.alpha, self.check_every, self.p_pool = c, alpha, check_every, p_pool
         self.rng = random.Random(seed)
         self.acts = actions(k)
-        self.q: dict = {}      # key -> [Q per action]
-        self.n_sa: dict = {}   # key -> [count per action]
-        self.pool: list = []
+        self.q: dict[Key, list[float]] = {}      # key -> [Q per action]
+        self.n_sa: dict[Key, list[int]] = {}   # key -> [count per action]
+        self.pool: list[Scenario] = []
         self.episodes = 0
 
-    def _ucb(self, key) -> int:
+    def _ucb(self, key: Key) -> int:
         q = self.q.setdefault(key, [0.0] * len(self.acts))
         n = self.n_sa.setdefault(key, [0] * len(self.acts))
         for j, x in enumerate(n):
@@ -37,11 +38,11 @@ class TabularLearner:
         total = math.log(sum(n))
         return max(range(len(q)), key=lambda j: q[j] + self.c * math.sqrt(total / n[j]))
 
-    def episode(self):
+    def episode(self) -> Episode:
         votes, crashes = sample_scenario(self.model, self.rng, self.pool, self.p_pool)
-        fixed: dict = {}
+        fixed: dict[Key, int] = {}
 
-        def choose(r, asks):
+        def choose(r: int, asks: list[tuple[int, Key]]) -> list[int]:
             out = []
             for _, key in asks:
                 if key not in fixed:
@@ -60,10 +61,10 @@ class TabularLearner:
     def machine(self) -> Machine:
         """The greedy machine. An input never met gets a next state drawn at random
         (seeded): no default that a designer would pick."""
-        table = {}
+        table: dict[Key, int] = {}
         fill = random.Random(f"{self.seed}:{self.episodes}")
         for key in keys(self.model.n, self.k):
-            q, n = self.q.get(key), self.n_sa.get(key)
+            q, n = self.q.get(key), cast("list[int]", self.n_sa.get(key))  # None with q
             if q is None or not any(n):
                 table[key] = fill.choice(self.acts)
             else:
@@ -87,7 +88,7 @@ class TabularLearner:
                 if r.correct:
                     res.machine = m
                     break
-                cx = r.counterexample
+                cx = cast(Run, r.counterexample)  # incorrect: a counterexample
                 self.pool.append((cx.votes, dict(cx.crashes)))
             if seconds is not None and time.perf_counter() - t0 > seconds:
                 break
@@ -97,7 +98,7 @@ class TabularLearner:
 
     # -- save and resume ----------------------------------------------------------------------
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Everything the next episode depends on, as JSON: Q values, counts,
         the counterexample pool, the generator."""
         return {"n": self.model.n, "rounds": self.model.rounds, "f": self.model.f,
@@ -110,7 +111,7 @@ class TabularLearner:
                          for v, cr in self.pool]}
 
     @classmethod
-    def from_state_dict(cls, d: dict) -> "TabularLearner":
+    def from_state_dict(cls, d: dict[str, Any]) -> "TabularLearner":
         props = d["properties"]
         model = Model(d["n"], d["rounds"], f=d["f"], partial=d["partial"],
                       properties=props if isinstance(props, str) else tuple(props))
@@ -124,9 +125,9 @@ class TabularLearner:
         return self
 
 
-def _jsonable(x):
+def _jsonable(x: object) -> object:
     return [_jsonable(y) for y in x] if isinstance(x, tuple) else x
 
 
-def _tuples(x):
+def _tuples(x: object) -> Any:
     return tuple(_tuples(y) for y in x) if isinstance(x, list) else x

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from ..errors import CandidateError
 
 LOCAL_COMMIT, LOCAL_ABORT, COMMIT, ABORT = 0, 1, 2, 3
 NAMED = ("LOCAL_COMMIT", "LOCAL_ABORT", "COMMIT", "ABORT")
+
+#: A multiset received: the count of every input symbol among the N - 1 messages.
+Counts = tuple[int, ...]
+#: An entry of a table: (own state, multiset received).
+Key = tuple[int, Counts]
 
 
 class MachineError(CandidateError):
@@ -39,12 +46,13 @@ def actions(k: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=None)
-def multisets(n: int, k: int) -> tuple[tuple[int, ...], ...]:
+def multisets(n: int, k: int) -> tuple[Counts, ...]:
     """Every count vector of n - 1 messages over the 5 + k symbols, in a fixed order."""
     symbols, m = 5 + k, n - 1
-    out = []
+    out: list[Counts] = []
     # stars and bars, lexicographic on the bar positions
     for bars in combinations(range(m + symbols - 1), symbols - 1):
+        counts: list[int]
         counts, prev = [], -1
         for b in bars:
             counts.append(b - prev - 1)
@@ -55,7 +63,7 @@ def multisets(n: int, k: int) -> tuple[tuple[int, ...], ...]:
 
 
 @lru_cache(maxsize=None)
-def keys(n: int, k: int) -> tuple[tuple[int, tuple[int, ...]], ...]:
+def keys(n: int, k: int) -> tuple[Key, ...]:
     """Every entry of a complete table."""
     return tuple((s, c) for s in range(4 + k) for c in multisets(n, k))
 
@@ -66,7 +74,7 @@ class Machine:
 
     n: int
     k: int
-    table: dict = field(default_factory=dict)
+    table: dict[Key, int] = field(default_factory=dict)  # key -> next state
 
     @property
     def states(self) -> int:
@@ -75,7 +83,7 @@ class Machine:
     def complete(self) -> bool:
         return all(key in self.table for key in keys(self.n, self.k))
 
-    def missing(self) -> list:
+    def missing(self) -> list[Key]:
         return [key for key in keys(self.n, self.k) if key not in self.table]
 
     def hash(self) -> str:
@@ -87,7 +95,7 @@ class Machine:
 
     # -- files -------------------------------------------------------------------------
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         names, syms = state_names(self.k), symbol_names(self.k)
         rows = []
         for (s, c), t in sorted(self.table.items(), key=lambda kv: (kv[0][0], [-x for x in kv[0][1]])):
@@ -100,7 +108,7 @@ class Machine:
         return json.dumps(self.to_json(), indent=1)
 
     @classmethod
-    def from_json(cls, d, n: int | None = None) -> "Machine":
+    def from_json(cls, d: object, n: int | None = None) -> "Machine":
         if not isinstance(d, dict):
             raise MachineError("a machine file is one JSON object")
         if d.get("problem", "atomic-commit") != "atomic-commit":
@@ -117,14 +125,14 @@ class Machine:
         sym_index = {name: i for i, name in enumerate(syms)}
         targets = {names[a] for a in actions(k)}
 
-        def target(name, where):
+        def target(name: str, where: str) -> int:
             if name not in index:
                 raise MachineError(f"{where}: unknown state {name!r} (known: {', '.join(names)})")
             if name not in targets:
                 raise MachineError(f"{where}: {name} is a vote, not a next state")
             return index[name]
 
-        table = {}
+        table: dict[Key, int] = {}
         rows = d.get("transitions", [])
         if not isinstance(rows, list):
             raise MachineError("'transitions' must be a list")
@@ -200,6 +208,6 @@ class Machine:
         return self
 
     @classmethod
-    def from_rule(cls, n: int, k: int, rule) -> "Machine":
+    def from_rule(cls, n: int, k: int, rule: Callable[[int, Counts], int]) -> "Machine":
         """The table of rule(own state, counts) for every input: a protocol for any N."""
         return cls(n, k, {(s, c): rule(s, c) for s, c in keys(n, k)}).validate()

@@ -6,10 +6,12 @@ crash pattern); every verifier's counterexample is replayed through it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from ..errors import RbError
-from .machine import ABORT, COMMIT, Machine, state_names, symbol_names
+from .machine import ABORT, COMMIT, Counts, Machine, state_names, symbol_names
 from .properties import DEFAULT_SET, decision, property_set, violated
 
 
@@ -25,16 +27,16 @@ class Model:
     rounds: int = 2
     f: int | None = None
     partial: bool = True  # a crashing process's last message reaches any subset
-    properties: str | tuple = DEFAULT_SET
+    properties: str | tuple[str, ...] = DEFAULT_SET
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.n, int) or self.n < 2:
             raise ModelError(f"N must be at least 2, got {self.n}")
         if not isinstance(self.rounds, int) or self.rounds < 1:
             raise ModelError(f"the number of rounds must be at least 1, got {self.rounds}")
         if self.f is None:
             object.__setattr__(self, "f", self.n - 1)
-        if not 0 <= self.f <= self.n - 1:
+        if not 0 <= cast(int, self.f) <= self.n - 1:  # set just above when None
             raise ModelError(f"f must be in 0..N-1 = 0..{self.n - 1}, got {self.f}")
         property_set(self.properties)
 
@@ -47,7 +49,8 @@ class Model:
         return self.properties if isinstance(self.properties, str) else "+".join(self.properties)
 
 
-Crashes = dict  # process -> (round, frozenset of processes its last message reaches)
+# process -> (round, frozenset of processes its last message reaches)
+Crashes = dict[int, tuple[int, frozenset[int]]]
 
 
 @dataclass
@@ -55,14 +58,14 @@ class Run:
     """A whole run: states[r][i] is p_i's state after round r (r = 0: the vote)."""
 
     votes: tuple[int, ...]
-    crashes: dict
+    crashes: Crashes
     states: list[tuple[int, ...]]
     lost: list[tuple[tuple[int, int], ...]]  # lost[r-1]: LOST inputs (sender, receiver) in round r
     flags: tuple[int, ...]
     violation: str | None = None
     k: int = 0
     machine_hash: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def crashed(self) -> bool:
@@ -76,7 +79,7 @@ class Run:
     def decisions(self) -> tuple[str, ...]:
         return tuple(decision(f) for f in self.flags)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         names = state_names(self.k)
         return {
             "property": self.violation,
@@ -117,10 +120,11 @@ class Run:
         return "\n".join(lines)
 
 
-def step_inputs(states, alive_before, crashes, r, n, k):
+def step_inputs(states: Sequence[int], alive_before: Sequence[bool], crashes: Crashes, r: int,
+                n: int, k: int) -> dict[int, tuple[Counts, list[tuple[int, int]]]]:
     """Per receiver that transitions in round r: (counts, lost senders)."""
     lost_sym = 4 + k
-    out = {}
+    out: dict[int, tuple[Counts, list[tuple[int, int]]]] = {}
     for i in range(n):
         if not alive_before[i] or (i in crashes and crashes[i][0] == r):
             continue
@@ -139,14 +143,15 @@ def step_inputs(states, alive_before, crashes, r, n, k):
     return out
 
 
-def simulate(machine: Machine, model: Model, votes, crashes: Crashes | None = None) -> Run:
+def simulate(machine: Machine, model: Model, votes: Sequence[int],
+             crashes: Crashes | None = None) -> Run:
     """Play the machine in one scenario for model.rounds rounds."""
     n, k = model.n, machine.k
     if machine.n != n:
         raise ModelError(f"the machine is for N={machine.n}, the model for N={model.n}")
     crashes = {p: (r, frozenset(to)) for p, (r, to) in (crashes or {}).items()}
     states = [tuple(votes)]
-    lost_rows = []
+    lost_rows: list[tuple[tuple[int, int], ...]] = []
     flags = [0] * n
     cur = list(votes)
     for r in range(1, model.rounds + 1):

@@ -6,6 +6,8 @@ reached ABORT. `crashed` is the paper's L.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
+
 from ..errors import RbError
 
 REACHED_COMMIT, REACHED_ABORT = 1, 2
@@ -34,7 +36,7 @@ class PropertyError(RbError):
     """An unknown property set or property name."""
 
 
-def property_set(name_or_names) -> tuple[str, ...]:
+def property_set(name_or_names: str | Iterable[str]) -> tuple[str, ...]:
     if isinstance(name_or_names, str):
         if name_or_names not in PROPERTY_SETS:
             raise PropertyError(f"unknown property set {name_or_names!r} "
@@ -51,7 +53,7 @@ def decision(flags: int) -> str:
     return DECISIONS[flags]
 
 
-def violated_safety(votes, flags, props) -> str | None:
+def violated_safety(votes: Sequence[int], flags: Sequence[int], props: Iterable[str]) -> str | None:
     """The first safety property of `props` the records violate (monotone in flags)."""
     for p in props:
         if p == "P1":
@@ -69,7 +71,8 @@ def violated_safety(votes, flags, props) -> str | None:
     return None
 
 
-def violated_liveness(votes, flags, crashed: bool, props) -> str | None:
+def violated_liveness(votes: Sequence[int], flags: Sequence[int], crashed: bool,
+                      props: Iterable[str]) -> str | None:
     """P4/P5, judged after the last round of a run."""
     if crashed:
         return None
@@ -83,17 +86,19 @@ def violated_liveness(votes, flags, crashed: bool, props) -> str | None:
     return None
 
 
-def violated(votes, flags, crashed: bool, props) -> str | None:
+def violated(votes: Sequence[int], flags: Sequence[int], crashed: bool,
+             props: Iterable[str]) -> str | None:
     return violated_safety(votes, flags, props) or violated_liveness(votes, flags, crashed, props)
 
 
-def reward(votes, flags, crashed: bool, props) -> list[float]:
+def reward(votes: Sequence[int], flags: Sequence[int], crashed: bool,
+           props: Collection[str]) -> list[float]:
     """Per-process final reward: the paper's rules 1-6 (contract §6)."""
     any_commit = any(f & 1 for f in flags)
     any_abort = any(f & 2 for f in flags)
     global_bad = ("P3" in props and any_commit and any_abort) or \
                  ("V" in props and any(votes) and any_commit)
-    out = []
+    out: list[float] = []
     for v, f in zip(votes, flags):
         bad = global_bad or ("P1" in props and f == 3) or ("P2" in props and v == 1 and f & 1)
         if not crashed:

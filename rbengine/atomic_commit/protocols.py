@@ -3,10 +3,10 @@ machine for every N: the generalisation matrix and the tests use them."""
 
 from __future__ import annotations
 
-from .machine import ABORT, COMMIT, LOCAL_ABORT, LOCAL_COMMIT, Machine
+from .machine import ABORT, COMMIT, LOCAL_ABORT, LOCAL_COMMIT, Counts, Machine
 
 
-def vote_exchange(s: int, c: tuple, k: int = 1) -> int:
+def vote_exchange(s: int, c: Counts, k: int = 1) -> int:
     """One round of votes: commit on N commit votes, abort on any abort vote,
     wait in U1 when a vote is lost; afterwards stay. Correct for every N, R >= 1."""
     lost = 4 + k
@@ -19,7 +19,7 @@ def vote_exchange(s: int, c: tuple, k: int = 1) -> int:
     return s
 
 
-def optimistic(s: int, c: tuple, k: int = 1) -> int:
+def optimistic(s: int, c: Counts, k: int = 1) -> int:
     """Commit unless an abort vote is seen: a lost vote is taken for commit.
     Incorrect under both property sets (a lost abort vote)."""
     if s == LOCAL_COMMIT:

@@ -5,11 +5,12 @@ Shared by the command line and the workbench."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from .machine import Machine, state_names, symbol_names
 
 
-def received_text(k: int, counts) -> str:
+def received_text(k: int, counts: Sequence[int]) -> str:
     syms = symbol_names(k)
     return " ".join(f"{syms[i]}x{x}" if x > 1 else syms[i] for i, x in enumerate(counts) if x)
 
@@ -17,7 +18,7 @@ def received_text(k: int, counts) -> str:
 def rows(machine: Machine) -> list[tuple[str, str, str]]:
     """(from, received, to) rows: first each state's "otherwise", then its exceptions."""
     names = state_names(machine.k)
-    out = []
+    out: list[tuple[str, str, str]] = []
     for s in range(machine.states):
         entries = sorted(((c, t) for (s2, c), t in machine.table.items() if s2 == s),
                          key=lambda e: [-x for x in e[0]])
