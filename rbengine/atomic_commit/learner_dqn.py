@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 try:  # matrices of 64 x 128: BLAS threads only contend with each other
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits as threadpool_limits  # run.py uses it too
 except ImportError:  # pragma: no cover
     from contextlib import nullcontext as threadpool_limits
 

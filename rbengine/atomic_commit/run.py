@@ -20,22 +20,26 @@ import os
 import socket
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import RbError, StoreError
-from ..store import Store
+from ..store import Row, Store
 from . import checker
 from .learner_dqn import DQNLearner, threadpool_limits
 from .learner_tabular import TabularLearner
 from .machine import Machine
-from .model import Model
+from .model import Model, Run
 from .properties import PROPERTY_SETS
 
 PROBLEM = "atomic-commit"
 LEARNERS = ("dqn", "tabular")
 RUNNING, PAUSED, FINISHED, FAILED = "running", "paused", "finished", "failed"
+#: The learners a run may use.
+ACLearner = DQNLearner | TabularLearner
 
 
 class RunConfigError(RbError):
@@ -78,11 +82,11 @@ class ACRunConfig:
         return Model(self.n, self.rounds, f=self.f, partial=self.partial,
                      properties=self.properties)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dict(asdict(self), problem=PROBLEM, target="crash", f=self.model().f)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ACRunConfig":
+    def from_dict(cls, d: dict[str, Any]) -> "ACRunConfig":
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -104,13 +108,14 @@ class ACProgress:
     status: str = RUNNING
 
 
-def new_learner(cfg: ACRunConfig):
-    cls = DQNLearner if cfg.learner == "dqn" else TabularLearner
-    return cls(cfg.model(), k=cfg.k, seed=cfg.seed, check_every=cfg.check_every)
+def new_learner(cfg: ACRunConfig) -> ACLearner:
+    """The learner of a run (whose config has its seed: drawn at start)."""
+    cls: type[ACLearner] = DQNLearner if cfg.learner == "dqn" else TabularLearner
+    return cls(cfg.model(), k=cfg.k, seed=cast(int, cfg.seed), check_every=cfg.check_every)
 
 
 # ---- the learner as bytes --------------------------------------------------------------
-def dump_learner(learner) -> tuple[str, bytes]:
+def dump_learner(learner: ACLearner) -> tuple[str, bytes]:
     if isinstance(learner, DQNLearner):
         buf = io.BytesIO()
         np.savez_compressed(buf, **learner.state_dict())
@@ -118,7 +123,7 @@ def dump_learner(learner) -> tuple[str, bytes]:
     return "tabular-json-zlib", zlib.compress(json.dumps(learner.state_dict()).encode())
 
 
-def load_learner(fmt: str, data: bytes):
+def load_learner(fmt: str, data: bytes) -> ACLearner:
     if fmt == "dqn-npz":
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             return DQNLearner.from_state_dict({name: z[name] for name in z.files})
@@ -127,7 +132,7 @@ def load_learner(fmt: str, data: bytes):
     raise StoreError(f"unknown learner checkpoint format {fmt!r}")
 
 
-def digest(learner) -> str:
+def digest(learner: ACLearner) -> str:
     """A fingerprint of the learner's whole state (the npz bytes carry timestamps)."""
     h = hashlib.sha256()
     if isinstance(learner, DQNLearner):
@@ -139,14 +144,15 @@ def digest(learner) -> str:
     return h.hexdigest()[:16]
 
 
-def _fresh() -> dict:
+def _fresh() -> dict[str, Any]:
     return {"episodes_done": 0, "history": [], "verified": 0, "distinct": {},
             "first_correct": None, "last": None, "result": None, "seconds": 0.0}
 
 
 # ---- the run ---------------------------------------------------------------------------
 class ACRun:
-    def __init__(self, store: Store, run_id: int, cfg: ACRunConfig, learner, side: dict):
+    def __init__(self, store: Store, run_id: int, cfg: ACRunConfig, learner: ACLearner,
+                 side: dict[str, Any]):
         self.store, self.id, self.cfg, self.learner = store, run_id, cfg, learner
         self.model = cfg.model()
         self.side = side  # the JSON half of the checkpoint
@@ -161,14 +167,16 @@ class ACRun:
     def start(cls, store: Store, cfg: ACRunConfig, name: str | None = None) -> "ACRun":
         cfg = cfg.validate()
         if cfg.seed is None:
-            cfg = replace(cfg, seed=int(np.random.SeedSequence().entropy % 2**63))
-        rid = store.create_run(cfg.to_dict(), cfg.seed, cfg.episodes, name, problem=PROBLEM)
+            # (a SeedSequence made without entropy draws an int)
+            cfg = replace(cfg, seed=int(cast(int, np.random.SeedSequence().entropy) % 2**63))
+        rid = store.create_run(cfg.to_dict(), cast(int, cfg.seed), cfg.episodes, name,
+                               problem=PROBLEM)
         run = cls(store, rid, cfg, new_learner(cfg), _fresh())
         run.checkpoint()
         return run
 
     @classmethod
-    def resume(cls, store: Store, run_id, episodes: int | None = None,
+    def resume(cls, store: Store, run_id: int | str, episodes: int | None = None,
                force: bool = False) -> "ACRun":
         from ..run import pid_alive
         row = store.run(run_id)
@@ -242,15 +250,17 @@ class ACRun:
                                                       - self._t0, 3), "hash": h}
             side["result"] = m.to_json()
             return True
-        cx = r.counterexample
+        cx = cast(Run, r.counterexample)  # incorrect: a counterexample
         L.pool.append((cx.votes, dict(cx.crashes)))
         return False
 
-    def execute(self, progress=None, progress_interval: float = 0.5) -> str:
+    def execute(self, progress: Callable[[ACProgress], object] | None = None,
+                progress_interval: float = 0.5) -> str:
         with threadpool_limits(1):
             return self._execute(progress, progress_interval)
 
-    def _execute(self, progress, progress_interval) -> str:
+    def _execute(self, progress: Callable[[ACProgress], object] | None,
+                 progress_interval: float) -> str:
         L, every = self.learner, self.cfg.check_every
         last_ckpt = L.episodes
         last_report, last_eps = time.perf_counter(), L.episodes
@@ -278,6 +288,7 @@ class ACRun:
                 if progress is not None and now - last_report >= progress_interval:
                     progress(self.progress((L.episodes - last_eps) / (now - last_report)))
                     last_report, last_eps = now, L.episodes
+            msg: str | None
             if found or L.episodes >= self.planned:
                 self.status = FINISHED
                 fc = self.side["first_correct"]
@@ -315,7 +326,7 @@ class ACRun:
         side["digest"] = digest(L)
         fmt, data = dump_learner(L)
         last = side["last"]
-        fields_ = {"episodes_done": L.episodes, "seconds": side["seconds"],
+        fields_: dict[str, Any] = {"episodes_done": L.episodes, "seconds": side["seconds"],
                    "best_hash": last["hash"] if last else None,
                    "result_hash": side["first_correct"]["hash"] if side["first_correct"] else None}
         if status:
@@ -325,12 +336,12 @@ class ACRun:
 
 
 # ---- reading a run back ---------------------------------------------------------------
-def report(store: Store, row: dict, full: bool = False) -> dict:
+def report(store: Store, row: Row, full: bool = False) -> dict[str, Any]:
     """An atomic commit run as a user reads it (rbtui runs/show --json, the app)."""
     cfg = ACRunConfig.from_dict(json.loads(row["config"]))
     side = store.load_checkpoint(row["id"]) or {}
     distinct = side.get("distinct", {})
-    out = {
+    out: dict[str, Any] = {
         "id": row["id"], "name": row["name"], "problem": PROBLEM, "status": row["status"],
         "target": "crash", "n": cfg.n, "f": cfg.model().f, "rounds": cfg.rounds,
         "states": cfg.k, "properties": cfg.properties, "learner": cfg.learner,
@@ -351,11 +362,12 @@ def report(store: Store, row: dict, full: bool = False) -> dict:
     return out
 
 
-def _entry(machine_json: dict | None, cfg: ACRunConfig, fc: dict) -> dict | None:
+def _entry(machine_json: dict[str, Any] | None, cfg: ACRunConfig,
+           fc: dict[str, Any]) -> dict[str, Any] | None:
     if machine_json is None:
         return None
     return {"hash": fc.get("hash"), "machine": machine_json}
 
 
-def machine_of(entry_json: dict) -> Machine:
+def machine_of(entry_json: dict[str, Any]) -> Machine:
     return Machine.from_json(entry_json)

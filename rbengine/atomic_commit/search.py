@@ -13,11 +13,16 @@ first-use order is canonical): each machine is met once up to renaming.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import checker
-from .machine import ABORT, COMMIT, Machine, actions, keys
+from .machine import ABORT, COMMIT, Key, Machine, actions, keys
 from .model import Model
+
+if TYPE_CHECKING:
+    from .episode import LearnResult
 
 
 @dataclass
@@ -35,7 +40,7 @@ class SearchResult:
         return True if self.machine is not None else (False if self.complete else None)
 
 
-def _complete(n: int, k: int, table: dict) -> Machine:
+def _complete(n: int, k: int, table: dict[Key, int]) -> Machine:
     """Fill the unreachable entries: stay in a named or unnamed state, abort from a vote."""
     full = dict(table)
     acts = set(actions(k))
@@ -44,14 +49,15 @@ def _complete(n: int, k: int, table: dict) -> Machine:
     return Machine(n, k, full)
 
 
-def solutions(model: Model, k: int, stats: dict | None = None, node_limit: int | None = None):
+def solutions(model: Model, k: int, stats: dict[str, Any] | None = None,
+              node_limit: int | None = None) -> Iterator[Machine]:
     """Every correct machine up to renaming of unnamed states and unreachable entries."""
     stats = stats if stats is not None else {}
     stats.setdefault("nodes", 0)
-    table: dict = {}
+    table: dict[Key, int] = {}
     order = actions(k)
 
-    def dfs(used: int):
+    def dfs(used: int) -> Iterator[Machine]:
         if node_limit is not None and stats["nodes"] >= node_limit:
             stats["stopped"] = True
             return
@@ -74,8 +80,10 @@ def solutions(model: Model, k: int, stats: dict | None = None, node_limit: int |
     yield from dfs(0)
 
 
-def find(n: int, k: int, rounds: int, properties="classical", partial: bool = True,
-         f: int | None = None, require_fail=None, node_limit: int | None = None) -> SearchResult:
+def find(n: int, k: int, rounds: int, properties: str | tuple[str, ...] = "classical",
+         partial: bool = True, f: int | None = None,
+         require_fail: str | tuple[str, ...] | None = None,
+         node_limit: int | None = None) -> SearchResult:
     """The first correct machine, or a certificate (the exhausted search) that none exists.
 
     require_fail: a property set the machine must violate (for instance "classical"
@@ -84,7 +92,7 @@ def find(n: int, k: int, rounds: int, properties="classical", partial: bool = Tr
     t0 = time.perf_counter()
     model = Model(n, rounds, f=f, partial=partial, properties=properties)
     other = Model(n, rounds, f=f, partial=partial, properties=require_fail) if require_fail else None
-    stats: dict = {}
+    stats: dict[str, Any] = {}
     found = None
     for m in solutions(model, k, stats, node_limit):
         if other is None or not checker.check(m, other, want_counterexample=False).correct:
@@ -97,7 +105,7 @@ def find(n: int, k: int, rounds: int, properties="classical", partial: bool = Tr
 @dataclass
 class Growth:
     n: int
-    results: list = field(default_factory=list)
+    results: list[SearchResult] = field(default_factory=list)
 
     @property
     def smallest(self) -> list[tuple[int, int]]:
@@ -107,8 +115,8 @@ class Growth:
                       if not any(q != p and q[0] <= p[0] and q[1] <= p[1] for q in ok))
 
 
-def grow(n: int, properties="classical", partial: bool = True, max_k: int = 2,
-         max_rounds: int = 3, node_limit: int | None = None) -> Growth:
+def grow(n: int, properties: str | tuple[str, ...] = "classical", partial: bool = True,
+         max_k: int = 2, max_rounds: int = 3, node_limit: int | None = None) -> Growth:
     """From few states and rounds upwards (the paper's strategy): every (K, R) in
     order of K + R, skipping pairs above one already known to admit a machine
     (a machine for (K, R) is one for larger K or R: unused states, staying put)."""
@@ -127,14 +135,22 @@ class LearnedGrowth:
     """A learner's growth of (K, R) next to the certified answer for each pair tried."""
 
     n: int
-    tried: list = field(default_factory=list)  # (k, rounds, LearnResult, certified exists)
+    # (k, rounds, LearnResult, certified exists)
+    tried: list[tuple[int, int, LearnResult, bool | None]] = field(default_factory=list)
 
     @property
     def first(self) -> tuple[int, int] | None:
         return next(((k, r) for k, r, res, _ in self.tried if res.found), None)
 
 
-def grow_learning(learner_cls, n: int, properties="classical", max_k: int = 2,
+class _Learner(Protocol):
+    """What grow_learning asks of a learner (DQNLearner, TabularLearner)."""
+
+    def learn(self, episodes: int = ..., seconds: float | None = None) -> LearnResult: ...
+
+
+def grow_learning(learner_cls: Callable[..., _Learner], n: int,
+                  properties: str | tuple[str, ...] = "classical", max_k: int = 2,
                   max_rounds: int = 3, episodes: int = 3000, seed: int = 0,
                   certify: bool = True) -> LearnedGrowth:
     """The paper's strategy with a learner: try (K, R) from small (order of K + R,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
+from typing import Any
 
 from ..errors import OracleError
 from .checker import CheckResult
 from .machine import Machine, keys
-from .model import Model, simulate
+from .model import Crashes, Model, simulate
 
 
-def _z3():
+def _z3() -> Any:
+    """The z3 module (Any: z3 has no type information)."""
     try:
         import z3
     except ImportError as exc:  # pragma: no cover - z3-solver is a dependency
@@ -49,7 +51,7 @@ class Encoding:
         st = [[z3.If(self.abort_vote[i], 1, 0)] for i in range(n)]
         for r in range(1, R + 1):
             for i in range(n):
-                counts = [[] for _ in range(S + 1)]
+                counts: list[list[Any]] = [[] for _ in range(S + 1)]  # z3 terms
                 for j in range(n):
                     if j == i:
                         continue
@@ -98,7 +100,7 @@ class Encoding:
             n, R = self.model.n, self.model.rounds
             votes = tuple(1 if z3.is_true(m.eval(v, model_completion=True)) else 0
                           for v in self.abort_vote)
-            crashes = {}
+            crashes: Crashes = {}
             for j in range(n):
                 r = m.eval(self.crash[j], model_completion=True).as_long()
                 if r <= R:
