@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from . import matrix as matrix_mod
 from .cache import VerdictCache, oracle_key
@@ -26,6 +28,9 @@ from .candidate import Candidate
 from .config import RunConfig
 from .errors import OracleError
 from .size import MAX_N
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SPAN = 3  # the matrix covers N from the run's smallest size to SPAN more
 CELL_SECONDS = 10.0  # budget of one matrix cell
@@ -37,7 +42,7 @@ def spin_installed() -> bool:
     return bool(shutil.which("spin") and shutil.which("gcc"))
 
 
-def _subject(report: dict) -> tuple[str, dict] | None:
+def _subject(report: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """The run's answer: its result, else the optimisation episode's candidate."""
     for role in ("result", "final"):
         if report.get(role) is not None:
@@ -46,7 +51,7 @@ def _subject(report: dict) -> tuple[str, dict] | None:
 
 
 def _matrix(cfg: RunConfig, cand: Candidate, span: int, cell_seconds: float | None,
-            stop=None) -> matrix_mod.Matrix:
+            stop: Callable[[], bool] | None = None) -> matrix_mod.Matrix:
     lo = max(2, min(s.n for s in cfg.size_list()))
     hi = min(MAX_N, lo + span)
     m = matrix_mod.Matrix(matrix_mod.mode_of(cfg.target, None), cfg.target, None, cfg.attacker,
@@ -63,7 +68,7 @@ def _matrix(cfg: RunConfig, cand: Candidate, span: int, cell_seconds: float | No
 
 def _cell_disagreements(cfg: RunConfig, m: matrix_mod.Matrix, h: str, cache: VerdictCache) -> list[str]:
     """Cells that check exactly the scenarios of a recorded size but answer otherwise."""
-    out = []
+    out: list[str] = []
     recorded = dict(cache.parts(h))
     for (n, f), cell in sorted(m.cells.items()):
         if cell.status not in (matrix_mod.CORRECT, matrix_mod.VIOLATED):
@@ -77,19 +82,20 @@ def _cell_disagreements(cfg: RunConfig, m: matrix_mod.Matrix, h: str, cache: Ver
     return out
 
 
-def _confirm(cfg: RunConfig, role: str, entry: dict, seconds: float | None) -> dict:
+def _confirm(cfg: RunConfig, role: str, entry: dict[str, Any],
+             seconds: float | None) -> dict[str, Any]:
     """Spin's verdict on one candidate at the run's sizes, next to the recorded one."""
     from . import oracle
     cand = Candidate.from_json(entry["candidate"])
     recorded = None if entry.get("verdict") is None else bool(entry["verdict"]["correct"])
-    out = {"role": role, "hash": entry["hash"], "recorded": recorded, "confirmer": None,
+    out: dict[str, Any] = {"role": role, "hash": entry["hash"], "recorded": recorded, "confirmer": None,
            "agrees": None, "summary": None, "seconds": 0.0, "message": None}
     deadline = None if seconds is None else time.monotonic() + seconds
     t0 = time.perf_counter()
     try:
         v = oracle.verify(cand, backend=CONFIRMER, stop_early=True,
                           cancel=None if deadline is None else (lambda: time.monotonic() > deadline),
-                          **({} if seconds is None else {"timeout": seconds}),
+                          **cast("dict[str, Any]", {} if seconds is None else {"timeout": seconds}),
                           **cfg.oracle_settings())
     except OracleError as exc:
         out["message"] = " ".join(str(exc).split())
@@ -100,9 +106,10 @@ def _confirm(cfg: RunConfig, role: str, entry: dict, seconds: float | None) -> d
     return out
 
 
-def compute(store, run_id, span: int = SPAN, cell_seconds: float | None = CELL_SECONDS,
+def compute(store: Store, run_id: int | str, span: int = SPAN,
+            cell_seconds: float | None = CELL_SECONDS,
             spin_seconds: float | None = SPIN_SECONDS, confirm: bool | None = None,
-            stop=None) -> dict | None:
+            stop: Callable[[], bool] | None = None) -> dict[str, Any] | None:
     """The checks of a run's report (None: the run has no candidate to check).
 
     confirm: ask Spin (None: when the run did not learn with Spin and Spin is
@@ -123,6 +130,7 @@ def compute(store, run_id, span: int = SPAN, cell_seconds: float | None = CELL_S
     disagreements = _cell_disagreements(cfg, m, entry["hash"], cache)
     if confirm is None:
         confirm = cfg.backend != CONFIRMER and spin_installed()
+    confirmation: dict[str, Any]
     if cfg.backend == CONFIRMER:
         confirmation = {"backend": CONFIRMER, "skipped": "the run learned with Spin"}
     elif not confirm:
@@ -145,11 +153,11 @@ def compute(store, run_id, span: int = SPAN, cell_seconds: float | None = CELL_S
             "disagreements": disagreements, "seconds": round(time.perf_counter() - t0, 3)}
 
 
-def record(store, run_id, checks: dict) -> None:
+def record(store: Store, run_id: int | str, checks: dict[str, Any]) -> None:
     store.put_run_checks(int(store.run(run_id)["id"]), checks["hash"], checks)
 
 
-def current(store, run_id, report: dict) -> dict | None:
+def current(store: Store, run_id: int | str, report: dict[str, Any]) -> dict[str, Any] | None:
     """The recorded checks if they are about the run's present answer."""
     subject = _subject(report)
     checks = store.run_checks(int(report["id"]))
@@ -158,7 +166,7 @@ def current(store, run_id, report: dict) -> dict | None:
     return checks
 
 
-def text(checks: dict) -> str:
+def text(checks: dict[str, Any]) -> str:
     """The checks as the report prints them."""
     m = matrix_mod.Matrix.from_json(checks["matrix"])
     lines = [f"generalisation of the {checks['role']} candidate "
