@@ -26,7 +26,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+if TYPE_CHECKING:
+    from .atomic_commit.machine import Machine
+    from .atomic_commit.run import ACRun, ACRunConfig
+    from .candidate import Candidate
+    from .config import RunConfig
+    from .run import Run
+    from .store import Row, Store
 
 
 @dataclass(frozen=True)
@@ -42,15 +50,16 @@ class Problem(Protocol):
     name: str
     backends: tuple[str, ...]
 
-    def sizes(self) -> dict: ...
+    def sizes(self) -> dict[str, Any]: ...
     def shape(self) -> Shape: ...
     def loads(self, text: str) -> Any: ...
     def dumps(self, candidate: Any) -> str: ...
     def candidate_hash(self, candidate: Any) -> str: ...
-    def allowed(self, point: Any, choice: Any, partial: dict) -> bool: ...
-    def episode(self, choose: Callable, rng: random.Random) -> list[tuple[Any, Any, float]]: ...
-    def verify(self, candidate: Any, backend: str | None = None) -> dict: ...
-    def counterexample_text(self, counterexample: dict) -> str: ...
+    def allowed(self, point: Any, choice: Any, partial: dict[Any, Any]) -> bool: ...
+    def episode(self, choose: Callable[[Any], Any],
+                rng: random.Random) -> list[tuple[Any, Any, float]]: ...
+    def verify(self, candidate: Any, backend: str | None = None) -> dict[str, Any]: ...
+    def counterexample_text(self, counterexample: dict[str, Any]) -> str: ...
 
 
 class AtomicCommit:
@@ -65,7 +74,7 @@ class AtomicCommit:
         self.model = Model(n, rounds, f=f, partial=partial, properties=properties)
         self.k = k
 
-    def sizes(self) -> dict:
+    def sizes(self) -> dict[str, Any]:
         m = self.model
         return {"n": m.n, "rounds": m.rounds, "k": self.k, "f": m.f,
                 "properties": m.set_name, "partial": m.partial}
@@ -75,20 +84,21 @@ class AtomicCommit:
         acts = actions(self.k)
         return Shape(keys(self.model.n, self.k), lambda point: acts)
 
-    def loads(self, text: str):
+    def loads(self, text: str) -> Machine:
         from .atomic_commit.machine import Machine
         return Machine.loads(text, self.model.n)
 
-    def dumps(self, candidate) -> str:
+    def dumps(self, candidate: Machine) -> str:
         return candidate.dumps()
 
-    def candidate_hash(self, candidate) -> str:
+    def candidate_hash(self, candidate: Machine) -> str:
         return candidate.hash()
 
-    def allowed(self, point, choice, partial) -> bool:
+    def allowed(self, point: object, choice: object, partial: dict[Any, Any]) -> bool:
         return True
 
-    def episode(self, choose, rng):
+    def episode(self, choose: Callable[[Any], int],
+                rng: random.Random) -> list[tuple[Any, Any, float]]:
         """One self-play run; choose(point) -> choice. Returns (point, choice, target)."""
         from .atomic_commit.episode import play, sample_scenario
         votes, crashes = sample_scenario(self.model, rng)
@@ -96,7 +106,7 @@ class AtomicCommit:
                   lambda r, asks: [choose(key) for _, key in asks])
         return ep.targets(self.model.rounds)
 
-    def verify(self, candidate, backend: str | None = None) -> dict:
+    def verify(self, candidate: Machine, backend: str | None = None) -> dict[str, Any]:
         from .atomic_commit import checker, smt
         from .errors import OracleError
         backend = backend or "builtin"
@@ -108,8 +118,8 @@ class AtomicCommit:
                             "states": r.configs, "seconds": round(r.seconds, 6)}],
                 "counterexample": r.counterexample.to_json() if r.counterexample else None}
 
-    def counterexample_text(self, counterexample: dict) -> str:
-        return counterexample["text"]
+    def counterexample_text(self, counterexample: dict[str, Any]) -> str:
+        return cast(str, counterexample["text"])
 
 
 PROBLEMS = {"atomic-commit": AtomicCommit}
@@ -120,15 +130,18 @@ PROBLEMS = {"atomic-commit": AtomicCommit}
 class ProblemEntry(Protocol):
     name: str
     title: str
-    backends: tuple[str, ...]
     learners: tuple[str, ...]
 
-    def load_candidate(self, path: str, **sizes) -> Any: ...
-    def verify(self, candidate: Any, **options) -> dict: ...
-    def start_run(self, store, config, name: str | None = None): ...
-    def resume_run(self, store, run_id, episodes: int | None = None): ...
-    def report(self, store, row: dict, full: bool = False) -> dict: ...
-    def counterexample_text(self, counterexample: dict) -> str: ...
+    @property
+    def backends(self) -> tuple[str, ...]: ...
+
+    def load_candidate(self, path: str, **sizes: Any) -> Any: ...
+    def verify(self, candidate: Any, **options: Any) -> dict[str, Any]: ...
+    # a run of the problem's own kind (rbengine.run.Run, ...atomic_commit.run.ACRun)
+    def start_run(self, store: Store, config: Any, name: str | None = None) -> Any: ...
+    def resume_run(self, store: Store, run_id: int | str, episodes: int | None = None) -> Any: ...
+    def report(self, store: Store, row: Row, full: bool = False) -> dict[str, Any]: ...
+    def counterexample_text(self, counterexample: dict[str, Any]) -> str: ...
 
 
 class ReliableBroadcastEntry:
@@ -136,34 +149,34 @@ class ReliableBroadcastEntry:
 
     name = "reliable-broadcast"
     title = "Reliable Broadcast"
-    learners = ("tabular",)
+    learners: tuple[str, ...] = ("tabular",)
 
     @property
     def backends(self) -> tuple[str, ...]:
         from . import oracle
         return tuple(oracle.BACKENDS)
 
-    def load_candidate(self, path: str, **sizes):
+    def load_candidate(self, path: str, **sizes: Any) -> Candidate:
         from .candidate import Candidate
         return Candidate.load(path)
 
-    def verify(self, candidate, **options) -> dict:
+    def verify(self, candidate: Candidate, **options: Any) -> dict[str, Any]:
         from . import oracle
         return oracle.verify(candidate, **options).to_json()
 
-    def start_run(self, store, config, name=None):
+    def start_run(self, store: Store, config: RunConfig, name: str | None = None) -> Run:
         from .run import Run
         return Run.start(store, config, name=name)
 
-    def resume_run(self, store, run_id, episodes=None):
+    def resume_run(self, store: Store, run_id: int | str, episodes: int | None = None) -> Run:
         from .run import Run
         return Run.resume(store, run_id, episodes=episodes)
 
-    def report(self, store, row, full=False) -> dict:
+    def report(self, store: Store, row: Row, full: bool = False) -> dict[str, Any]:
         from .report import run_report
         return dict(run_report(store, row["id"], full=full), problem=self.name)
 
-    def counterexample_text(self, counterexample: dict) -> str:
+    def counterexample_text(self, counterexample: dict[str, Any]) -> str:
         from .counterexample import Counterexample
         return Counterexample.from_json(counterexample).text()
 
@@ -175,35 +188,35 @@ class AtomicCommitEntry:
     name = "atomic-commit"
     title = "Atomic commit"
     backends = AtomicCommit.backends
-    learners = ("dqn", "tabular")
+    learners: tuple[str, ...] = ("dqn", "tabular")
 
     def instance(self, n: int = 3, rounds: int = 2, k: int = 1,
                  properties: str = "classical") -> AtomicCommit:
         return AtomicCommit(n, rounds, k, properties)
 
-    def load_candidate(self, path: str, **sizes):
+    def load_candidate(self, path: str, **sizes: Any) -> Machine:
         from .atomic_commit.machine import Machine
         return Machine.load(path, sizes.get("n"))
 
-    def verify(self, candidate, rounds: int = 2, properties: str = "classical",
-               f: int | None = None, backend: str | None = None, **_) -> dict:
+    def verify(self, candidate: Machine, rounds: int = 2, properties: str = "classical",
+               f: int | None = None, backend: str | None = None, **_: Any) -> dict[str, Any]:
         problem = AtomicCommit(candidate.n, rounds, candidate.k, properties, f=f)
         return problem.verify(candidate, backend)
 
-    def start_run(self, store, config, name=None):
+    def start_run(self, store: Store, config: ACRunConfig, name: str | None = None) -> ACRun:
         from .atomic_commit.run import ACRun
         return ACRun.start(store, config, name=name)
 
-    def resume_run(self, store, run_id, episodes=None):
+    def resume_run(self, store: Store, run_id: int | str, episodes: int | None = None) -> ACRun:
         from .atomic_commit.run import ACRun
         return ACRun.resume(store, run_id, episodes=episodes)
 
-    def report(self, store, row, full=False) -> dict:
+    def report(self, store: Store, row: Row, full: bool = False) -> dict[str, Any]:
         from .atomic_commit.run import report
         return report(store, row, full=full)
 
-    def counterexample_text(self, counterexample: dict) -> str:
-        return counterexample["text"]
+    def counterexample_text(self, counterexample: dict[str, Any]) -> str:
+        return cast(str, counterexample["text"])
 
 
 REGISTRY: dict[str, ProblemEntry] = {}
@@ -231,12 +244,12 @@ def get(name: str | None) -> ProblemEntry:
     return REGISTRY[name]
 
 
-def for_run(row: dict) -> ProblemEntry:
+def for_run(row: Row) -> ProblemEntry:
     """The entry of a run row (a row from before problems were named: RB)."""
     return get(row.get("problem") or DEFAULT)
 
 
-def run_report(store, run_id, full: bool = False) -> dict:
+def run_report(store: Store, run_id: int | str, full: bool = False) -> dict[str, Any]:
     """A run of any problem as a user reads it."""
     row = store.run(run_id)
     return for_run(row).report(store, row, full=full)
