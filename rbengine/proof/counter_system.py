@@ -21,7 +21,9 @@ bounded check of that depth is complete.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..action import DELIVER, Action
 from ..candidate import Candidate
@@ -32,6 +34,8 @@ from ..errors import RbError
 PROPERTIES = ("integrity", "consistency", "agreement")
 MODES = ("byzantine", "crash")
 M, M2 = 0, 1
+#: A z3 expression, or a plain int where one stands for it (z3 has no type information).
+Term = Any
 
 
 class ProofError(RbError):
@@ -45,11 +49,11 @@ class Result:
     scenario: str
     proved: bool
     reason: str = ""
-    witness: dict | None = None
+    witness: dict[str, Any] | None = None
     depth: int = 0
     seconds: float = 0.0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"property": self.property, "scenario": self.scenario, "proved": self.proved,
                 "reason": self.reason, "witness": self.witness, "depth": self.depth,
                 "seconds": round(self.seconds, 4)}
@@ -68,13 +72,13 @@ class Proof:
     def proved(self) -> bool:
         return bool(self.results) and all(r.proved for r in self.results)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"proved": self.proved, "mode": self.mode, "attacker": self.attacker,
                 "resilience": self.resilience, "results": [r.to_json() for r in self.results],
                 "notes": self.notes}
 
 
-def _need(tok: str, n, f_bound, h):
+def _need(tok: str, n: Term, f_bound: Term, h: Term) -> Term:
     """Distinct senders a count token requires, as a linear term (h = floor((N+F)/2))."""
     return {"1": 1, "F+1": f_bound + 1, "(N+F)/2": h + 1, "N-F": n - f_bound,
             "2F+1": 2 * f_bound + 1}[tok]
@@ -118,17 +122,17 @@ class CounterSystem:
                   for k in range(self.depth + 1)]
 
     # ---- terms ---------------------------------------------------------------
-    def byz(self, v: int):
+    def byz(self, v: int) -> Term:
         if self.mode != "byzantine" or (self.attacker == "same-value" and v == M2):
             return 0
         return self.f
 
-    def sent(self, k: int, t: int, v: int):
+    def sent(self, k: int, t: int, v: int) -> Term:
         """Over-estimate of the correct senders of <t, v> after step k."""
         return self.bc[(t, v)] + sum(
             (self.x[k][j][v] for j, a in enumerate(self.recv) if a.is_send and a.send_type == t), 0)
 
-    def guard(self, k: int, a: Action, v: int):
+    def guard(self, k: int, a: Action, v: int) -> Term:
         z3 = self.z3
         if a.threshold == "0":  # some message with value v has been received
             return sum((self.sent(k, t, v) for t in range(self.types)), 0) + self.byz(v) >= 1
@@ -139,14 +143,14 @@ class CounterSystem:
         need = _need(a.threshold, self.n, self.F, self.h)
         return self.sent(k, a.cond_type, v) + self.byz(v) >= need
 
-    def delivered(self, v: int):
+    def delivered(self, v: int) -> Term:
         z3 = self.z3
         terms = [self.x[self.depth][i][v] >= 1 for i, a in enumerate(self.recv) if a.logic == DELIVER]
         if v == M and self.bc_deliver:
             terms.append(z3.BoolVal(True))
         return z3.Or(terms) if terms else z3.BoolVal(False)
 
-    def runs(self) -> list:
+    def runs(self) -> list[Term]:
         """Constraints: x is the end of a run of `depth` accelerated steps."""
         z3 = self.z3
         cs = list(self.params)
@@ -161,7 +165,7 @@ class CounterSystem:
         cs += [last[i][M] + last[i][M2] <= self.cap for i in range(len(self.recv))]
         return cs
 
-    def bad(self, prop: str):
+    def bad(self, prop: str) -> Term:
         if prop == "integrity":
             return self.delivered(M2)
         return self.z3.And(self.delivered(M), self.delivered(M2))
@@ -183,10 +187,10 @@ class CounterSystem:
             return Result(prop, self.scenario, False, f"the solver answered {answer}",
                           depth=self.depth, seconds=secs)
         mdl = opt.model()
-        val = lambda e: mdl.eval(e, model_completion=True).as_long()  # noqa: E731
-        steps = []
+        val: Callable[[Term], int] = lambda e: mdl.eval(e, model_completion=True).as_long()  # noqa: E731
+        steps: list[dict[str, int]] = []
         for k in range(1, self.depth + 1):
-            fired = {}
+            fired: dict[str, int] = {}
             for i in range(len(self.recv)):
                 for v, name in ((M, "m"), (M2, "m'")):
                     d = val(self.x[k][i][v]) - val(self.x[k - 1][i][v])
@@ -205,7 +209,8 @@ def scenarios(mode: str) -> tuple[str, ...]:
     return ("broadcaster-correct", "broadcaster-faulty") if mode == "byzantine" else ("crash",)
 
 
-def prove(cand: Candidate, properties=("integrity", "consistency"), mode: str = "byzantine",
+def prove(cand: Candidate, properties: Sequence[str] = ("integrity", "consistency"),
+          mode: str = "byzantine",
           attacker: str = "full") -> Proof:
     """Prove `properties` of `cand` for every size under the mode's resilience
     condition (byzantine N > 3F, crash N > 2F), for every f <= F faulty."""
