@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from itertools import combinations
 from typing import Any
 
@@ -45,7 +45,7 @@ def actions(k: int) -> tuple[int, ...]:
     return (COMMIT, ABORT) + tuple(range(4, 4 + k))
 
 
-@lru_cache(maxsize=None)
+@cache
 def multisets(n: int, k: int) -> tuple[Counts, ...]:
     """Every count vector of n - 1 messages over the 5 + k symbols, in a fixed order."""
     symbols, m = 5 + k, n - 1
@@ -62,7 +62,7 @@ def multisets(n: int, k: int) -> tuple[Counts, ...]:
     return tuple(sorted(out, reverse=True))
 
 
-@lru_cache(maxsize=None)
+@cache
 def keys(n: int, k: int) -> tuple[Key, ...]:
     """Every entry of a complete table."""
     return tuple((s, c) for s in range(4 + k) for c in multisets(n, k))
@@ -201,7 +201,7 @@ class Machine:
     def validate(self) -> "Machine":
         """Every next state is an action of this K (COMMIT, ABORT, U1..UK)."""
         acts = set(actions(self.k))
-        for (s, c), t in self.table.items():
+        for (s, _received), t in self.table.items():
             if t not in acts:
                 raise MachineError(f"next state {t} from {state_names(self.k)[s]} is not one of "
                                    f"COMMIT, ABORT, U1..U{self.k}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import checker
-from .machine import ABORT, COMMIT, Key, Machine, actions, keys
+from .machine import ABORT, Key, Machine, actions, keys
 from .model import Model
 
 if TYPE_CHECKING:
