@@ -15,16 +15,22 @@ the episode (nothing is learned from half an episode).
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from . import checker
 from .episode import Episode
 from .learner_dqn import SCALE, DQNLearner
-from .machine import ABORT, COMMIT
-from .model import step_inputs
+from .learner_tabular import TabularLearner
+from .machine import ABORT, COMMIT, Key
+from .model import Crashes, step_inputs
 from .properties import reward
+
+#: either learner of an atomic commit run
+Learner = DQNLearner | TabularLearner
 
 
 @dataclass
@@ -35,18 +41,18 @@ class ACDecision:
     step: int  # 1, 2, ... within the episode
     round: int
     process: int
-    key: tuple  # (own state, counts of what it received from the others)
-    actions: tuple  # the next states to choose from: COMMIT, ABORT, U1..UK
-    q: tuple  # the learner's Q value of each, in reward units
+    key: Key  # (own state, counts of what it received from the others)
+    actions: tuple[int, ...]  # the next states to choose from: COMMIT, ABORT, U1..UK
+    q: tuple[float, ...]  # the learner's Q value of each, in reward units
     choice: int  # the next state chosen
     greedy: bool  # the choice is the best Q value (no exploration draw or UCB bonus)
     epsilon: float | None = None  # DQN: the exploration rate of this episode
-    visits: tuple | None = None  # tabular: how often each next state was tried here
-    scores: tuple | None = None  # tabular: UCB scores (inf: never tried)
+    visits: tuple[int, ...] | None = None  # tabular: how often each next state was tried here
+    scores: tuple[float, ...] | None = None  # tabular: UCB scores (inf: never tried)
     fixed_at: int | None = None  # tabular: the step that fixed this input's choice
-    states: tuple = ()  # every process's state at the start of the round
-    votes: tuple = ()
-    crashes: dict = field(default_factory=dict)
+    states: tuple[int, ...] = ()  # every process's state at the start of the round
+    votes: tuple[int, ...] = ()
+    crashes: Crashes = field(default_factory=dict)
 
     @property
     def choice_position(self) -> int:
@@ -59,14 +65,14 @@ class ACOutcome:
 
     episode: int
     played: Episode
-    decisions: list
+    decisions: list[ACDecision]
 
 
-def steps(learner):
+def steps(learner: Learner) -> Generator[ACDecision | ACOutcome, None, None]:
     """Yield each ACDecision of the learner's next episode, then its ACOutcome."""
     dqn = isinstance(learner, DQNLearner)
     saved_rng = learner.rng.getstate()
-    saved_rows = None if dqn else set(learner.q)
+    saved_rows = set(learner.q) if isinstance(learner, TabularLearner) else None
     finished = False
     try:
         outcome = yield from _play(learner, dqn)
@@ -75,19 +81,19 @@ def steps(learner):
     finally:
         if not finished:  # dropped half way: forget the draws and rows of this episode
             learner.rng.setstate(saved_rng)
-            if saved_rows is not None:
+            if isinstance(learner, TabularLearner) and saved_rows is not None:
                 for key in set(learner.q) - saved_rows:
                     del learner.q[key]
                     del learner.n_sa[key]
 
 
-def _play(learner, dqn: bool):
+def _play(learner: Learner, dqn: bool) -> Generator[ACDecision, None, ACOutcome]:
     from .episode import sample_scenario
     model, k, n = learner.model, learner.k, learner.model.n
     number = learner.episodes + 1
     votes, crashes = sample_scenario(model, learner.rng, learner.pool, learner.p_pool)
-    eps = learner.epsilon() if dqn else None
-    fixed: dict = {}  # tabular: input -> (action index, step that fixed it)
+    eps = learner.epsilon() if isinstance(learner, DQNLearner) else None
+    fixed: dict[Key, tuple[int, int]] = {}  # tabular: input -> (action index, step that fixed it)
     decisions: list[ACDecision] = []
     cur = list(votes)
     flags = [0] * n
@@ -98,18 +104,18 @@ def _play(learner, dqn: bool):
         asks = [(i, (cur[i], counts)) for i, (counts, _) in inputs.items()]
         if not asks:
             continue
-        if dqn:
+        if isinstance(learner, DQNLearner):
             x = np.stack([learner.encode(key) for _, key in asks])
             out = learner.net.forward(x)[0]
             best = out.argmax(axis=1)
         chosen = []
         for j, (i, key) in enumerate(asks):
             step = len(decisions) + 1
-            common = dict(episode=number, step=step, round=r, process=i, key=key,
+            common: dict[str, Any] = dict(episode=number, step=step, round=r, process=i, key=key,
                           actions=learner.acts, states=tuple(cur), votes=tuple(votes),
                           crashes=crashes)
-            if dqn:
-                explore = learner.rng.random() < eps
+            if isinstance(learner, DQNLearner):
+                explore = learner.rng.random() < (eps or 0.0)
                 a = learner.acts[learner.rng.randrange(len(learner.acts))] if explore \
                     else learner.acts[best[j]]
                 d = ACDecision(q=tuple(float(v) for v in out[j] * SCALE), choice=a,
@@ -141,9 +147,9 @@ def _play(learner, dqn: bool):
     return ACOutcome(number, ep, decisions)
 
 
-def _train(learner, ep: Episode, dqn: bool) -> None:
+def _train(learner: Learner, ep: Episode, dqn: bool) -> None:
     """What the learner's episode() does with a played episode."""
-    if dqn:
+    if isinstance(learner, DQNLearner):
         for key, a, target in ep.targets(learner.model.rounds):
             i = learner.buf_pos
             learner.buf_x[i] = learner.encode(key)
@@ -160,7 +166,7 @@ def _train(learner, ep: Episode, dqn: bool) -> None:
     learner.episodes += 1
 
 
-def ucb_scores(learner, key) -> tuple:
+def ucb_scores(learner: TabularLearner, key: Key) -> tuple[float, ...]:
     """The tabular learner's UCB score of each next state (inf: never tried)."""
     q, n = learner.q[key], learner.n_sa[key]
     total = math.log(sum(n)) if any(n) else 0.0
@@ -168,14 +174,15 @@ def ucb_scores(learner, key) -> tuple:
                  for j, x in enumerate(n))
 
 
-def verify_if_due(learner, check_every: int | None = None):
+def verify_if_due(learner: Learner,
+                  check_every: int | None = None) -> checker.CheckResult | None:
     """A run's verification after an episode (rbengine.atomic_commit.run): every
     `check_every` episodes the greedy machine is checked and a counterexample
     joins the learner's pool. Returns the CheckResult, or None when not due."""
     if learner.episodes % (check_every or learner.check_every):
         return None
     r = checker.check(learner.machine(), learner.model)
-    if not r.correct:
-        cx = r.counterexample
+    cx = r.counterexample  # always set when incorrect: checker.check is asked for it
+    if not r.correct and cx is not None:
         learner.pool.append((cx.votes, dict(cx.crashes)))
     return r
