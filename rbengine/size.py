@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import RbError
+from .mode import get as _mode
 
 #: The largest N a scenario may have: Spin's models keep per-process bit sets
 #: in a `short` (the built-in and reference searches have no such limit; at
@@ -36,8 +37,7 @@ class Size:
 
     def f_for(self, mode: str) -> int:
         """F this size gives `mode` (none: always 0)."""
-        from .mode import get
-        return get(mode).f_for(self.n, self.f)
+        return _mode(mode).f_for(self.n, self.f)
 
     def text(self) -> str:
         return str(self.n) if self.f is None else f"{self.n}:{self.f}"
@@ -56,19 +56,16 @@ class Size:
 
 def max_f(mode: str, n: int) -> int:
     """The largest F within `mode`'s resilience bound at N (0 for none)."""
-    from .mode import get
-    return get(mode).max_f(n)
+    return _mode(mode).max_f(n)
 
 
 def within_bound(mode: str, n: int, f: int) -> bool:
     """N > 3F (byzantine), N > 2F (crash); always for none."""
-    from .mode import get
-    return get(mode).within_bound(n, f)
+    return _mode(mode).within_bound(n, f)
 
 
 def bound_text(mode: str) -> str:
-    from .mode import get
-    return get(mode).bound_text()
+    return _mode(mode).bound_text()
 
 
 def parse_one(text: str) -> Size:
@@ -177,5 +174,4 @@ def check_label(mode: str, n: int, f: int) -> str:
 
 
 def _has_faults(mode: str) -> bool:
-    from .mode import get
-    return get(mode).has_faults
+    return _mode(mode).has_faults
