@@ -168,6 +168,12 @@ class DQNLearner:
                     else self.acts[j] for j in best]
 
         ep = play(self.model, self.k, votes, crashes, choose)
+        self.train_on(ep)
+        return ep
+
+    def train_on(self, ep: Episode) -> None:
+        """What a played episode teaches: its targets into the replay buffer,
+        one training step (also how the Stepper's hand-played episodes train)."""
         for key, a, target in ep.targets(self.model.rounds):
             i = self.buf_pos
             self.buf_x[i] = self.encode(key)
@@ -177,7 +183,6 @@ class DQNLearner:
             self.buf_len = min(self.buf_len + 1, self.capacity)
         self.train_step()
         self.episodes += 1
-        return ep
 
     def train_step(self) -> float:
         if self.buf_len == 0:

@@ -51,12 +51,17 @@ class TabularLearner:
             return out
 
         ep = play(self.model, self.k, votes, crashes, choose)
+        self.train_on(ep)
+        return ep
+
+    def train_on(self, ep: Episode) -> None:
+        """What a played episode teaches: each decision's value moves towards its
+        target (also how the Stepper's hand-played episodes train)."""
         for key, a, target in ep.targets(self.model.rounds):
             j = self.acts.index(a)
             self.n_sa[key][j] += 1
             self.q[key][j] += self.alpha * (target - self.q[key][j])
         self.episodes += 1
-        return ep
 
     def machine(self) -> Machine:
         """The greedy machine. An input never met gets a next state drawn at random

@@ -143,27 +143,8 @@ def _play(learner: Learner, dqn: bool) -> Generator[ACDecision, None, ACOutcome]
                 flags[i] |= 2
     ep.flags = tuple(flags)
     ep.rewards = reward(ep.votes, ep.flags, bool(crashes), model.props)
-    _train(learner, ep, dqn)
+    learner.train_on(ep)
     return ACOutcome(number, ep, decisions)
-
-
-def _train(learner: Learner, ep: Episode, dqn: bool) -> None:
-    """What the learner's episode() does with a played episode."""
-    if isinstance(learner, DQNLearner):
-        for key, a, target in ep.targets(learner.model.rounds):
-            i = learner.buf_pos
-            learner.buf_x[i] = learner.encode(key)
-            learner.buf_a[i] = learner.acts.index(a)
-            learner.buf_y[i] = target / SCALE
-            learner.buf_pos = (i + 1) % learner.capacity
-            learner.buf_len = min(learner.buf_len + 1, learner.capacity)
-        learner.train_step()
-    else:
-        for key, a, target in ep.targets(learner.model.rounds):
-            j = learner.acts.index(a)
-            learner.n_sa[key][j] += 1
-            learner.q[key][j] += learner.alpha * (target - learner.q[key][j])
-    learner.episodes += 1
 
 
 def ucb_scores(learner: TabularLearner, key: Key) -> tuple[float, ...]:
