@@ -70,12 +70,11 @@ class ACOutcome:
 
 def steps(learner: Learner) -> Generator[ACDecision | ACOutcome, None, None]:
     """Yield each ACDecision of the learner's next episode, then its ACOutcome."""
-    dqn = isinstance(learner, DQNLearner)
     saved_rng = learner.rng.getstate()
     saved_rows = set(learner.q) if isinstance(learner, TabularLearner) else None
     finished = False
     try:
-        outcome = yield from _play(learner, dqn)
+        outcome = yield from _play(learner)
         finished = True
         yield outcome
     finally:
@@ -87,7 +86,7 @@ def steps(learner: Learner) -> Generator[ACDecision | ACOutcome, None, None]:
                     del learner.n_sa[key]
 
 
-def _play(learner: Learner, dqn: bool) -> Generator[ACDecision, None, ACOutcome]:
+def _play(learner: Learner) -> Generator[ACDecision, None, ACOutcome]:
     from .episode import sample_scenario
     model, k, n = learner.model, learner.k, learner.model.n
     number = learner.episodes + 1
