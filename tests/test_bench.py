@@ -60,3 +60,18 @@ def test_a_cell_past_its_budget_reads_timeout():
     r = mod.cell(dict(spec, timeout=600), hard=2)  # the kill
     assert r["error"] == "timeout" and "killed" in r["message"], r
     assert mod.secs(r) == "timeout"
+
+
+def test_search_speedup_runs_on_a_tiny_space(tmp_path):
+    """bench/search.py's speedup: this process, 1 and 2 Dask workers take turns
+    on the same searches, and each is reported with its rate and the ratio."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "bench/search.py", "--only", "speedup",
+                        "--speed-space", "crash-small", "--limit", "300", "--repeat", "2",
+                        "--db", str(tmp_path / "optima.sqlite")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    for label in ("in this process", "1 worker", "2 workers"):
+        assert re.search(rf"^  {label} +[\d.]+ s +\d+ candidates/s", p.stdout, re.M), p.stdout
+    assert re.search(r"2 workers over 1: [\d.]+x", p.stdout)
+    assert len(re.findall(r"[\d.]+x", p.stdout.split("each turn:")[1])) == 2
