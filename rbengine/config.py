@@ -216,7 +216,9 @@ class RunConfig:
     ucb_c: float = 10.0
     update_order: str = "backward"  # or "forward" (see rbengine.episode)
     optimistic: bool = True  # a pair never chosen is worth the most it can be (rbengine.learner)
-    untried: str = "first"  # UCB on a pair never chosen: "first" (+inf) or "initial" (its value)
+    untried: str = "first"  # UCB on a pair never chosen: "first" (+inf), "initial" (its value)
+    # or "guided" (first, in the order of rbengine.guide)
+    guide_c: float = 0.2  # the guide's exploration constant (untried = "guided")
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     checkpoint_every: int = 1
@@ -292,8 +294,10 @@ class RunConfig:
             raise ConfigError("ucb_c must be 0 or more")
         if self.update_order not in ("backward", "forward"):
             raise ConfigError("update_order must be backward or forward")
-        if self.untried not in ("first", "initial"):
-            raise ConfigError("untried must be first or initial")
+        if self.untried not in ("first", "initial", "guided"):
+            raise ConfigError("untried must be first, initial or guided")
+        if self.guide_c < 0:
+            raise ConfigError("guide_c must be 0 or more")
         if self.checkpoint_every < 1:
             raise ConfigError("checkpoint_every must be 1 or more")
         if self.seed is not None and not 0 <= self.seed < 2**63:
@@ -326,7 +330,7 @@ class RunConfig:
                 kw[k] = None if v is None else _int(v, k, 0, 2**63 - 1)
             elif k in ("episodes", "checkpoint_every"):
                 kw[k] = _int(v, k, 0, 10**9)
-            elif k in ("alpha", "gamma", "ucb_c"):
+            elif k in ("alpha", "gamma", "ucb_c", "guide_c"):
                 kw[k] = _num(v, k)
             elif k in ("optimise", "optimistic"):
                 if not isinstance(v, bool):

@@ -105,9 +105,14 @@ class Transition:
 
 def _choose_ucb(learner: Learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
     cfg = learner.config
-    scores = ucb_scores(learner.qt, state, allowed, cfg.ucb_c, cfg.untried == "first")
+    scores = ucb_scores(learner.qt, state, allowed, cfg.ucb_c, cfg.untried != "initial")
     best = max(scores)
     ties = [a for a, s in zip(allowed, scores) if s == best]
+    if len(ties) > 1 and best == math.inf and learner.guide is not None:
+        # untried actions: the guide's order first (rbengine.guide)
+        guide = [learner.guide.score(state.phase, a) for a in ties]
+        top = max(guide)
+        ties = [a for a, g in zip(ties, guide) if g == top]
     choice = ties[0] if len(ties) == 1 else ties[int(learner.rng.integers(len(ties)))]
     return choice, scores
 

@@ -36,6 +36,7 @@ from .candidate import Candidate
 from .config import RunConfig
 from .episode import Decision, Outcome, Transition
 from .episode import run as run_episode
+from .guide import Guide, progress
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
 from .state import DONE, PHASES, State, StateKey
@@ -76,6 +77,8 @@ class Learner:
         self._so_far: dict[StateKey, tuple[float, frozenset[int]]] = {}  # state key -> reward, types sent
         self.dead = DeadStates(self.stop)
         self.rng = np.random.default_rng(config.seed)
+        self.guide = Guide(config.guide_c) if config.untried == "guided" else None
+        self._planned: int | None = None
         self.cache = cache or VerdictCache(config.target, config.n, config.f,
                                            config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
@@ -140,6 +143,9 @@ class Learner:
         h = out.candidate_hash
         first_time = h not in self.known
         self.known[h] = verdict.correct
+        if self.guide is not None:
+            self.guide.record(((0, final_state.broadcast), (1, final_state.receive)),
+                              progress(verdict, self.planned))
         if first_time:
             self.new_candidates[h] = cand
         if verdict.correct:
@@ -223,6 +229,17 @@ class Learner:
                 out[pos] = min(ranks)
         return out
 
+    @property
+    def planned(self) -> int:
+        """The scenario checks of a whole verification (every size): what a
+        candidate's progress is a share of (rbengine.guide)."""
+        if self._planned is None:
+            from .oracle import plan
+            s = self.config.oracle_settings()
+            self._planned = len(plan(s["target"], None, s.get("n"), s.get("f"), s["attacker"],
+                                     sizes=s.get("sizes")))
+        return self._planned
+
     # ---- efficiency -----------------------------------------------------
     def cost(self, cand: Candidate) -> tuple[int, ...]:
         return tuple(metrics.cost(cand, self.config.n_value, self.config.f_value))
@@ -257,7 +274,8 @@ class Learner:
                 "incorrect_episodes": self.incorrect_episodes,
                 "first_correct": self.first_correct,
                 "best": self.best.to_json() if self.best else None,
-                "exhausted": self.exhausted}
+                "exhausted": self.exhausted,
+                **({"guide": self.guide.to_json()} if self.guide is not None else {})}
 
     def load_state(self, d: dict[str, Any]) -> None:
         self.episodes_done = d["episodes_done"]
@@ -267,6 +285,8 @@ class Learner:
         self.first_correct = d["first_correct"]
         self.best = Best.from_json(d["best"]) if d["best"] else None
         self.exhausted = d["exhausted"]
+        if self.guide is not None and "guide" in d:
+            self.guide.load(d["guide"])
 
     def drain(self) -> tuple[list[Outcome], dict[str, Candidate]]:
         eps, cands = self.new_episodes, self.new_candidates

@@ -127,10 +127,14 @@ def _same_result(a: Run, b: Run) -> None:
     assert La.known == Lb.known and La.dead.keys == Lb.dead.keys
     assert La.best.to_json() == Lb.best.to_json()
     assert La.rng.bit_generator.state == Lb.rng.bit_generator.state
+    assert (La.guide is None) == (Lb.guide is None)
+    if La.guide is not None:
+        assert La.guide.to_json() == Lb.guide.to_json()
 
 
-def test_pause_and_resume_equals_uninterrupted(tmp_path):
-    cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7)
+@pytest.mark.parametrize("untried", ["first", "guided"])
+def test_pause_and_resume_equals_uninterrupted(tmp_path, untried):
+    cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7, untried=untried)
     with Store(tmp_path / "a.sqlite") as s:
         whole = Run.start(s, cfg)
         whole.execute()
