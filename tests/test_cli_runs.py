@@ -180,3 +180,17 @@ def test_ctrl_c_pauses_and_resume_finishes(tmp_path):
     assert r.returncode in (0, 1), r.stderr
     rep = json.loads(r.stdout)
     assert rep["status"] == "finished" and rep["episodes"]["done"] == paused_at + 40
+
+
+def test_run_untried_guided_is_stored_and_kept_on_resume(tmp_path):
+    p = tmp_path / "g.sqlite"
+    r = cli("run", "--target", "crash", "--episodes", "60", "--seed", "2", "--untried", "guided",
+            "--db", str(p), "--json", "--no-report-checks")
+    assert r.returncode == 0, r.stderr
+    rid = json.loads(r.stdout)["id"]
+    with Store(p, readonly=True) as s:
+        assert json.loads(s.run(rid)["config"])["untried"] == "guided"
+        ck = s.load_checkpoint(rid)
+        assert ck["guide"]["episodes"] == 60 and ck["guide"]["elite"]
+    r = cli("run", "--resume", str(rid), "--untried", "first", "--db", str(p))
+    assert r.returncode == 2 and "--untried" in r.stderr

@@ -63,6 +63,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=float, default=None, help="discount")
     p.add_argument("--ucb-c", type=float, default=None, dest="ucb_c",
                    help="UCB exploration constant")
+    p.add_argument("--untried", choices=("first", "initial", "guided"), default=None,
+                   help="which untried action UCB tries: first at random (default), by its "
+                        "initial value, or guided by the candidates that got furthest "
+                        "(docs/learner.md)")
     p.add_argument("--checkpoint-every", type=positive_int, metavar="K", default=None,
                    dest="checkpoint_every", help="checkpoint every K episodes (default 1)")
     p.add_argument("--off", action="append", default=[], metavar="GHk",
@@ -148,7 +152,7 @@ def build_config(args) -> RunConfig:
                        attacker=args.attacker,
                        vocabulary=args.vocabulary, backend=args.backend, episodes=args.episodes,
                        seed=args.seed, alpha=args.alpha, gamma=args.gamma, ucb_c=args.ucb_c,
-                       checkpoint_every=args.checkpoint_every)
+                       untried=args.untried, checkpoint_every=args.checkpoint_every)
     if args.off:
         off = set()
         for gh in args.off:
@@ -177,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if args.resume is not None:
         given = [f for f in ("target", "config", "seed", "n", "f", "sizes", "attacker", "vocabulary",
-                             "backend", "alpha", "gamma", "ucb_c", "checkpoint_every")
+                             "backend", "alpha", "gamma", "ucb_c", "untried", "checkpoint_every")
                  if getattr(args, f) is not None] + (["off"] if args.off else [])
         if given:
             raise ConfigError("--resume continues a run with its own configuration; "
