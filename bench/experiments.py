@@ -89,7 +89,9 @@ def report(target: str, results: list[dict], wall: float, cfg: dict | None = Non
         c = RunConfig.from_dict(cfg)
         lines.append(f"N={c.n_value} F={c.f_value} attacker={c.attacker} vocabulary={c.vocabulary} "
                      f"backend={c.backend}; alpha={c.alpha:g} gamma={c.gamma:g} c={c.ucb_c:g} "
-                     f"optimistic={c.optimistic} untried={c.untried} update_order={c.update_order}; "
+                     f"optimistic={c.optimistic} untried={c.untried}"
+                     f"{f' guide_c={c.guide_c:g}' if c.untried == 'guided' else ''} "
+                     f"update_order={c.update_order}; sizes={c.sizes or '-'}; "
                      f"seeds {', '.join(str(r['seed']) for r in results)}")
     lines.append("")
     lines.append("Table 7 - states explored until the first correct candidate")
