@@ -55,6 +55,9 @@ class Decision:
     choice: Action
     reward: float  # runtime reward of the choice
     greedy: bool = False
+    #: the guide's score per allowed action (untried = "guided"; rbengine.guide):
+    #: the order in which untried actions are tried; None without a guide
+    guide: list[float] | None = None
 
     @property
     def choice_position(self) -> int:
@@ -103,18 +106,22 @@ class Transition:
     next: State
     next_allowed: tuple[int, ...]  # empty after the last STOP
 
-def _choose_ucb(learner: Learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
+def _choose_ucb(learner: Learner, state: State, allowed: list[int]
+                ) -> tuple[int, list[float], list[float] | None]:
+    """UCB's choice, the scores, and the guide's scores (None without a guide)."""
     cfg = learner.config
     scores = ucb_scores(learner.qt, state, allowed, cfg.ucb_c, cfg.untried != "initial")
     best = max(scores)
-    ties = [a for a, s in zip(allowed, scores) if s == best]
-    if len(ties) > 1 and best == math.inf and learner.guide is not None:
+    guide = None
+    if learner.guide is not None:
+        guide = [learner.guide.score(state.phase, a) for a in allowed]
+    cand = [i for i, s in enumerate(scores) if s == best]
+    if len(cand) > 1 and best == math.inf and guide is not None:
         # untried actions: the guide's order first (rbengine.guide)
-        guide = [learner.guide.score(state.phase, a) for a in ties]
-        top = max(guide)
-        ties = [a for a, g in zip(ties, guide) if g == top]
-    choice = ties[0] if len(ties) == 1 else ties[int(learner.rng.integers(len(ties)))]
-    return choice, scores
+        top = max(guide[i] for i in cand)
+        cand = [i for i in cand if guide[i] == top]
+    pick = cand[0] if len(cand) == 1 else cand[int(learner.rng.integers(len(cand)))]
+    return allowed[pick], scores, guide
 
 
 def _choose_greedy(learner: Learner, state: State, allowed: list[int]) -> tuple[int, list[float]]:
@@ -171,10 +178,11 @@ def run(learner: Learner, greedy: bool = False,
         while True:
             # (2) action selection, skipping choices that turn out to lead to a dead end
             while True:
+                guide: list[float] | None = None
                 if greedy:
                     choice, scores = _choose_greedy(learner, state, filt.allowed)
                 else:
-                    choice, scores = _choose_ucb(learner, state, filt.allowed)
+                    choice, scores, guide = _choose_ucb(learner, state, filt.allowed)
                 nxt = state.add(choice, stop)
                 nxt_filt = heur.filter(nxt, dead) if nxt.phase != DONE else None
                 if nxt_filt is None or nxt_filt.allowed:
@@ -198,7 +206,7 @@ def run(learner: Learner, greedy: bool = False,
                 {k: [acts[a] for a in v] for k, v in filt.removed.items()},
                 [qt.value(state, a) for a in filt.allowed],
                 [qt.visits(state, a) for a in filt.allowed],
-                scores, action, r, greedy)
+                scores, action, r, greedy, guide)
             # (4) learning update: recorded now, applied when the episode completes
             pending.append(Transition(state, choice, r, nxt,
                                       tuple(nxt_filt.allowed) if nxt_filt else ()))

@@ -138,3 +138,35 @@ def test_stepping_a_paused_run_keeps_its_plan(tmp_path):
             held.release()
         row = st.run(r.id)
         assert (row["status"], row["episodes_done"], row["episodes_planned"]) == ("paused", 21, 100)
+
+
+def test_stepping_a_guided_run_shows_the_guides_order_of_untried_actions(tmp_path):
+    db = tmp_path / "store.sqlite"
+    with Store(db) as st:
+        r = Run.start(st, RunConfig(target="crash", episodes=40, seed=5, untried="guided"))
+        r.execute()
+        r.store.update_run(r.id, status="paused")
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("t")
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.run is not None and not screen._busy, what="the run")
+            assert screen.run.learner.guide.episodes == 40  # restored from the checkpoint
+            allowed = screen.query_one("#allowed", DataTable)
+            shown = 0
+            for _ in range(8):
+                await pilot.press("space")
+                await wait_until(pilot, lambda: not screen._busy, what="a decision")
+                if screen.outcome is not None:
+                    break
+                d = screen.decisions[-1]
+                assert d.guide is not None and len(d.guide) == len(d.allowed)
+                for i, v in enumerate(d.visits):
+                    if v == 0:  # untried: "inf (guide g)"
+                        assert str(allowed.get_row_at(i)[4]) == f"inf (guide {d.guide[i]:.3f})"
+                        shown += 1
+            assert shown > 0
+            assert app.errors() == []
+    run(scenario())

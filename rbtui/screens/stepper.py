@@ -310,10 +310,13 @@ class StepperScreen(RbScreen):
             partial.update("")
             return
         chosen = d.choice_position
-        for i, (a, q, v, s) in enumerate(zip(d.allowed, d.q, d.visits, d.scores)):
+        guide = d.guide or [None] * len(d.allowed)
+        for i, (a, q, v, s, g) in enumerate(zip(d.allowed, d.q, d.visits, d.scores, guide)):
             mark = "▶" if i == chosen else ""
-            allowed.add_row(mark, format_action(a), f"{q:.3f}", str(v),
-                            "inf" if s == float("inf") else f"{s:.3f}")
+            score = "inf" if s == float("inf") else f"{s:.3f}"
+            if s == float("inf") and g is not None:
+                score += f" (guide {g:.3f})"  # untried: tried in the guide's order
+            allowed.add_row(mark, format_action(a), f"{q:.3f}", str(v), score)
         allowed.move_cursor(row=chosen)
         for gh, acts in sorted(d.removed.items(), key=lambda kv: _gh_order(kv[0])):
             removed.add_row(gh, f"{len(acts)}: " + ", ".join(format_action(a) for a in acts))
