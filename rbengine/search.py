@@ -176,7 +176,7 @@ class Search:
         self.id = search_id
         self.config = config
         self.all = all_
-        self.space = space or Space(config)
+        self.space = space or Space.of(config)
         row = store.search(search_id)
         self._seconds0 = row["seconds"] or 0.0
         self.status: str = row["status"]
@@ -191,7 +191,7 @@ class Search:
     def start(cls, store: Store, config: RunConfig, all_: bool = False,
               name: str | None = None, space: Space | None = None) -> "Search":
         config = search_config(config)
-        space = space or Space(config)
+        space = space or Space.of(config)
         sid = store.create_search(config.to_dict(), identity_key(config), all_, len(space),
                                   levels_json(space.counts()), name)
         return cls(store, sid, config, all_, space)
@@ -219,7 +219,7 @@ class Search:
         if row["status"] == FINISHED and (bool(row["all"]) or not want_all):
             raise SearchError(f"search s{sid} is finished"
                               + ("" if row["all"] else " (--all verifies the rest)"))
-        space = Space(stored)
+        space = Space.of(stored)
         if len(space) != row["total"]:
             raise StoreError(f"search s{sid} counted {row['total']} candidates and this "
                              f"version counts {len(space)}: start a new search")

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import reward as rw
@@ -62,7 +64,7 @@ def identity_key(config: RunConfig) -> str:
 class Space:
     """The candidates of `config`'s space, grouped by total reward."""
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, _levels: dict[float, list[bytes]] | None = None):
         self.config = config.validate()
         self.heur = Heuristics(config.heuristics, config.vocab())
         self.actions = self.heur.actions
@@ -71,7 +73,26 @@ class Space:
         self._wide = len(self.actions) > 255
         self._levels: dict[float, list[bytes]] = {}
         self._props = [_props(a, self.config.n_value, self.config.f_value) for a in self.actions]
-        self._enumerate()
+        if _levels is None:
+            self._enumerate()
+        else:
+            self._levels = _levels
+
+    @classmethod
+    def of(cls, config: RunConfig) -> "Space":
+        """The space of `config`; a large one is kept on disk once enumerated
+        (the space cache: a file per space identity and enumeration code), so
+        a resumed search of millions of candidates starts in seconds, not
+        minutes. A missing, stale or damaged file is enumerated again."""
+        path = _cache_path(config)
+        if path is not None:
+            levels = _read_levels(path)
+            if levels is not None:
+                return cls(config, _levels=levels)
+        space = cls(config)
+        if path is not None and len(space) >= CACHE_FROM:
+            _write_levels(path, space._levels)
+        return space
 
     # ---- enumeration -----------------------------------------------------
     def _enumerate(self) -> None:
@@ -182,6 +203,72 @@ class Space:
         for r in self.rewards:
             for s in self.level(r):
                 yield r, s
+
+
+#: spaces at least this large go to the space cache (Space.of)
+CACHE_FROM = 100_000
+#: the modules an enumeration depends on: a change to any makes cached spaces stale
+_ENUMERATION_MODULES = ("space", "heuristics", "state", "vocabulary", "action", "reward",
+                        "threshold", "config")
+_MAGIC = b"rbtui-space-1\n"
+
+
+def _cache_path(config: RunConfig) -> Path | None:
+    """<cache dir>/spaces/<identity>-<code digest>.bin; None if the cache
+    directory cannot be named."""
+    from .oracle.spin import cache_root
+    try:
+        here = Path(__file__).resolve().parent
+        code = hashlib.sha256(b"".join((here / f"{m}.py").read_bytes()
+                                       for m in _ENUMERATION_MODULES)).hexdigest()[:16]
+        return cache_root() / "spaces" / f"{identity_key(config)}-{code}.bin"
+    except OSError:
+        return None
+
+
+def _write_levels(path: Path, levels: dict[float, list[bytes]]) -> None:
+    """Best effort (a cache): a header of the levels and their counts, then
+    every packed candidate as a length byte and its bytes."""
+    header = json.dumps([[r, len(v)] for r, v in levels.items()]).encode() + b"\n"
+    body = bytearray()
+    for v in levels.values():
+        for p in v:
+            body.append(len(p))
+            body += p
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(_MAGIC + header + bytes(body))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_levels(path: Path) -> dict[float, list[bytes]] | None:
+    """The levels written by _write_levels, or None when the file is missing
+    or does not read back whole."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        if not data.startswith(_MAGIC):
+            return None
+        end = data.index(b"\n", len(_MAGIC))
+        counts = json.loads(data[len(_MAGIC):end])
+        pos, levels = end + 1, {}
+        for r, k in counts:
+            v = []
+            for _ in range(k):
+                n = data[pos]
+                v.append(data[pos + 1:pos + 1 + n])
+                pos += 1 + n
+            levels[float(r)] = v
+        if pos != len(data):
+            return None
+        return levels
+    except (ValueError, IndexError, TypeError):
+        return None
 
 
 def levels_json(counts: dict[float, int]) -> dict[str, int]:

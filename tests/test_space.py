@@ -58,3 +58,27 @@ def test_a_run_records_the_maxima_it_used(tmp_path):
         r = Run.start(st, RunConfig(target="byzantine", vocabulary="sound", episodes=0, seed=1))
         h = json.loads(st.run(r.id)["config"])["heuristics"]
     assert h["GH6"]["max"] == 5 and h["GH10"]["max_types"] == 3
+
+
+def test_a_large_space_is_kept_on_disk_and_read_back_whole(tmp_path, monkeypatch):
+    """Space.of: enumerated once, then read from the space cache; a damaged
+    file is enumerated again and rewritten; a small space is not kept."""
+    monkeypatch.setenv("RBTUI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(space, "CACHE_FROM", 1000)
+    cfg = RunConfig(target="crash")
+    fresh = space.Space(cfg)
+    first = space.Space.of(cfg)
+    files = list((tmp_path / "spaces").glob("*.bin"))
+    assert len(files) == 1 and first._levels == fresh._levels
+    again = space.Space.of(cfg)
+    assert again._levels == fresh._levels and len(again) == 20460
+    assert [s.key for _, s in again] == [s.key for _, s in fresh]  # the same cost order
+    data = files[0].read_bytes()
+    files[0].write_bytes(data[:-3])  # cut short: not read, enumerated and written again
+    assert space.Space.of(cfg)._levels == fresh._levels
+    assert files[0].read_bytes() == data
+    files[0].write_bytes(b"junk")
+    assert space.Space.of(cfg)._levels == fresh._levels
+    small = RunConfig(target="crash", heuristics=HeuristicsConfig(max_actions=3))
+    assert len(space.Space.of(small)) < 1000  # below CACHE_FROM: not kept
+    assert len(list((tmp_path / "spaces").glob("*.bin"))) == 1

@@ -242,7 +242,7 @@ def main(args: argparse.Namespace) -> int:
         if args.resume:
             raise ConfigError("--count takes a space (--target ...), not --resume")
         cfg = build_config(args)
-        space = Space(cfg)
+        space = Space.of(cfg)
         counts = space.counts()
         if args.json:
             print(json.dumps({"total": len(space),
