@@ -233,6 +233,8 @@ def _write_levels(path: Path, levels: dict[float, list[bytes]]) -> None:
     body = bytearray()
     for v in levels.values():
         for p in v:
+            if len(p) > 255:  # not with one length byte: left out of the cache
+                return
             body.append(len(p))
             body += p
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
