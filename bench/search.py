@@ -157,7 +157,7 @@ def speedup(args) -> list[str]:
         extra = "" if w == 0 else (f"; workers busy {busy:.2f} of {w}; cluster start and "
                                    f"stop {statistics.median(started[w]):.1f} s")
         lines.append(f"  {label:<16} {secs:8.2f} s  {rate[w]:8.0f} candidates/s steady, "
-                     f"{statistics.median(r[1] / r[0] for r in runs[w]):.0f} overall  "
+                     f"{overall(runs, w):.0f} overall  "
                      f"({per:.2f} ms of oracle per candidate{extra})")
     lines.append(f"  2 workers over 1: {rate[2] / rate[1]:.2f}x steady (goal >= 1.8x), "
                  f"{overall(runs, 2) / overall(runs, 1):.2f}x overall; "
