@@ -247,15 +247,19 @@ def test_gcc_failure_is_one_readable_line(tmp_path, monkeypatch):
     assert "\n" not in str(exc.value) and "no space left" in str(exc.value)
 
 
+#: seconds of search (about 3 s on a 2-core machine): Bracha with a faulty broadcaster at N=10 F=3
+SLOW = ("byzantine", 10, "broadcaster-faulty")
+
+
 def test_timeout():
-    sc = _scenario("byzantine", 7, "broadcaster-correct", f=2)  # seconds of search
+    sc = _scenario(*SLOW, f=3)
     spin.binary(sc, 3)  # compiled (or found) outside the time limit
     with pytest.raises(OracleError, match="timed out"):
         spin.check(ref_candidate("bracha"), sc, timeout=0.05)
 
 
 def test_cancel_stops_a_running_search():
-    sc = _scenario("byzantine", 7, "broadcaster-correct", f=2)
+    sc = _scenario(*SLOW, f=3)
     spin.binary(sc, 3)
     t0 = time.monotonic()
     with pytest.raises(OracleError, match="cancelled"):
