@@ -61,13 +61,14 @@ def test_spin_and_builtin_agree_many(mode, n, f, attacker, vocab):
 
 
 
-LARGE = [("byzantine", 7, 2, "full")]
+LARGE = [("crash", 7, 2, "full"), ("byzantine", 7, 2, "same-value"), ("byzantine", 7, 2, "full")]
 
 
 @pytest.mark.parametrize("mode,n,f,attacker", LARGE, ids=[f"{m}-N{n}-F{f}-{a}" for m, n, f, a in LARGE])
 def test_spin_and_builtin_agree_at_a_larger_size(mode, n, f, attacker):
-    """Where safe receipts and the first-of-equals rule remove most states
-    (docs/oracle.md), each backend implementing them its own way. A few random
+    """Where lazy batches of faulty sends, forgetting, safe receipts and the
+    first-of-equals rule remove most states (docs/oracle.md), each backend
+    implementing them its own way. A few random
     candidates take minutes at this size in both backends: a candidate is
     compared only when both finish within the limit, and most must."""
     compared, disagreements = 0, []

@@ -269,7 +269,7 @@ def test_cancel_stops_a_running_search():
 
 def test_search_depth_too_small():
     with pytest.raises(OracleError, match="depth"):
-        spin.check(ref_candidate("alg2"), _scenario("crash", 3, "broadcaster-correct"), depth=3)
+        spin.check(ref_candidate("alg2"), _scenario("crash", 3, "broadcaster-correct"), depth=2)
 
 
 @pytest.mark.parametrize("output,message", [
