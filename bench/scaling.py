@@ -59,20 +59,29 @@ def _peak_mb() -> float:
     return max(own, kids) / 1024
 
 
+#: the other verifications of Bracha at N=7 F=2 (the single-value models, and
+#: all of them together as a learning run at sizes 4:1,7:2 checks the larger one)
+OTHER_MODES = [("crash mode", "crash", "full"),
+               ("byzantine mode, same-value attacker", "byzantine", "same-value"),
+               ("the byzantine target (none, crash, byzantine full)", "target", "full")]
+
+
 def run_cell(spec: dict) -> dict:
     """Verify one (candidate, mode, N, F, backend) `repeat` times in this
     process; a run is repeated only while runs take less than `cheap` seconds."""
     from rbengine import oracle
     from rbengine.errors import OracleError
     cand = Candidate.loads(spec["notation"])
-    kw = dict(only=spec["mode"], n=spec["n"], f=spec["f"], attacker="full",
+    # mode "target": the byzantine target (none, crash and byzantine), as a learner checks it
+    scope = {"target": "byzantine"} if spec["mode"] == "target" else {"only": spec["mode"]}
+    kw = dict(scope, n=spec["n"], f=spec["f"], attacker=spec.get("attacker", "full"),
               backend=spec["backend"])
     out = {"runs": [], "compile": 0.0}
     if spec["backend"] == "spin":
         from rbengine.oracle import spin
         t0 = time.perf_counter()
         t = spin._types(cand, None)
-        for sc in oracle.plan(**{k: kw[k] for k in ("only", "n", "f", "attacker")}):
+        for sc in oracle.plan(**{k: kw[k] for k in (*scope, "n", "f", "attacker")}):
             spin.binary(sc, t)
         out["compile"] = time.perf_counter() - t0
     for _ in range(spec["repeat"]):
@@ -117,9 +126,11 @@ def cell(spec: dict, hard: float) -> dict:
 
 # ---------------------------------------------------------------- the table (parent)
 
-def measure(args, name: str, mode: str, n: int, f: int, backend: str) -> dict:
+def measure(args, name: str, mode: str, n: int, f: int, backend: str,
+            attacker: str = "full") -> dict:
     spec = {"notation": CANDIDATES[name], "mode": mode, "n": n, "f": f, "backend": backend,
-            "repeat": args.repeat, "cheap": args.cheap, "timeout": args.timeout}
+            "attacker": attacker, "repeat": args.repeat, "cheap": args.cheap,
+            "timeout": args.timeout}
     # the in-process limit ends a run at --timeout; the kill is the backstop
     # (plus Spin's one-time compilation)
     r = cell(spec, hard=args.timeout * args.repeat + args.compile_allowance)
@@ -222,11 +233,15 @@ def main(argv=None) -> int:
                 say(row(name, n, f, res))
     if not args.quick:
         say()
-        say("Bracha, crash mode, N=7 F=2:")
-        res = {b: measure(args, "bracha", "crash", 7, 2, b) for b in backends}
-        for b, r in res.items():
-            say(f"  {b:<8} {secs(r):>9}{'' if r.get('error') else ' s'}  {r.get('states', '-')} states  "
-                f"{r.get('mb', 0):.0f} MB  {r.get('verdict') or r.get('message', '')}")
+        for title, mode, attacker in OTHER_MODES:
+            say(f"Bracha, {title}, N=7 F=2:")
+            res = {b: measure(args, "bracha", mode, 7, 2, b, attacker) for b in backends}
+            for b, r in res.items():
+                say(f"  {b:<8} {secs(r):>9}{'' if r.get('error') else ' s'}  "
+                    f"{r.get('states', '-')} states  {r.get('mb', 0):.0f} MB  "
+                    f"{r.get('verdict') or r.get('message', '')}")
+            if all(r.get("median") for r in res.values()) and len(res) == 2:
+                say(f"  spin/builtin {res['spin']['median'] / res['builtin']['median']:.1f}")
     goals = []
     for what, name, b, n, f, limit in GOALS:
         r = table.get((name, n, f), {}).get(b)
