@@ -7,8 +7,10 @@ model at run time from the environment variable ``RB_TABLE``, so checking a
 candidate costs one run of a compiled verifier, not a Spin and gcc run.
 
 Templates (rbengine/oracle/templates):
-  single.pml.j2  none, crash and Byzantine same-value: greedy receipts
-  full.pml.j2    Byzantine full: lazy batch receipts
+  single.pml.j2  none, crash and Byzantine same-value: greedy receipts of
+                 correct messages; lazy batches of faulty sends; forgetting
+  full.pml.j2    Byzantine full: lazy batch receipts, forgetting, safe
+                 receipts, symmetry, first of equals
   common.pml.j2  the candidate's table and how it is loaded
 
 A violation is replayed with the same ``pan`` (``pan -r``: ``spin -t`` would not
