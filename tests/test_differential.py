@@ -68,15 +68,16 @@ LARGE = [("crash", 7, 2, "full"), ("byzantine", 7, 2, "same-value"), ("byzantine
 def test_spin_and_builtin_agree_at_a_larger_size(mode, n, f, attacker):
     """Where lazy batches of faulty sends, forgetting, safe receipts and the
     first-of-equals rule remove most states (docs/oracle.md), each backend
-    implementing them its own way. A few random
-    candidates take minutes at this size in both backends: a candidate is
-    compared only when both finish within the limit, and most must."""
+    implementing them its own way. A few random candidates take minutes at
+    this size in both backends: a candidate is compared only when both finish
+    within 5 s, and at least three quarters must (in the full mode 17 of 20
+    do on a 2-core machine, the 17th in 1.7 s)."""
     compared, disagreements = 0, []
     pool = corpus(seed=104, count=20, vocab=WIDE)
     for c in pool:
         try:
-            a = verify(c, only=mode, n=n, f=f, attacker=attacker, backend="spin", timeout=3)
-            b = verify(c, only=mode, n=n, f=f, attacker=attacker, backend="builtin", timeout=3)
+            a = verify(c, only=mode, n=n, f=f, attacker=attacker, backend="spin", timeout=5)
+            b = verify(c, only=mode, n=n, f=f, attacker=attacker, backend="builtin", timeout=5)
         except OracleError as exc:
             assert "time" in str(exc), exc
             continue
