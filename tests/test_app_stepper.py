@@ -13,6 +13,24 @@ from rbtui.screens.stepper import StepperScreen
 from rbtui.screens.verdict import VerdictScreen
 
 
+def _paused_run(db, config: RunConfig) -> None:
+    """A run executed to its end in the store at db, then marked paused: what
+    the Runs screen's `t` opens in the Stepper."""
+    with Store(db) as st:
+        r = Run.start(st, config)
+        r.execute()
+        r.store.update_run(r.id, status="paused")
+
+
+async def _open_stepper(pilot, app) -> StepperScreen:
+    """Press `t` on the Runs screen and wait until the Stepper has the run."""
+    await pilot.press("t")
+    screen = app.screen
+    assert isinstance(screen, StepperScreen)
+    await wait_until(pilot, lambda: screen.run is not None and not screen._busy, what="the run")
+    return screen
+
+
 def test_step_an_episode_of_a_new_run(tmp_path):
     db = tmp_path / "store.sqlite"
 
@@ -65,18 +83,12 @@ def test_step_an_episode_of_a_new_run(tmp_path):
 
 def test_step_an_existing_run_from_the_runs_screen(tmp_path):
     db = tmp_path / "store.sqlite"
-    with Store(db) as st:
-        r = Run.start(st, RunConfig(target="crash", episodes=30, seed=5))
-        r.execute()
-        r.store.update_run(r.id, status="paused")
+    _paused_run(db, RunConfig(target="crash", episodes=30, seed=5))
 
     async def scenario():
         app = RecordingApp(db_path=db)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("t")
-            screen = app.screen
-            assert isinstance(screen, StepperScreen)
-            await wait_until(pilot, lambda: screen.run is not None and not screen._busy, what="the run")
+            screen = await _open_stepper(pilot, app)
             assert screen.run.learner.episodes_done == 30
             await pilot.press("f")
             await wait_until(pilot, lambda: screen.outcome is not None, what="the episode")
@@ -142,17 +154,12 @@ def test_stepping_a_paused_run_keeps_its_plan(tmp_path):
 
 def test_stepping_a_guided_run_shows_the_guides_order_of_untried_actions(tmp_path):
     db = tmp_path / "store.sqlite"
-    with Store(db) as st:
-        r = Run.start(st, RunConfig(target="crash", episodes=40, seed=5, untried="guided"))
-        r.execute()
-        r.store.update_run(r.id, status="paused")
+    _paused_run(db, RunConfig(target="crash", episodes=40, seed=5, untried="guided"))
 
     async def scenario():
         app = RecordingApp(db_path=db)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("t")
-            screen = app.screen
-            await wait_until(pilot, lambda: screen.run is not None and not screen._busy, what="the run")
+            screen = await _open_stepper(pilot, app)
             assert screen.run.learner.guide.episodes == 40  # restored from the checkpoint
             allowed = screen.query_one("#allowed", DataTable)
             shown = 0
