@@ -84,7 +84,14 @@ class VerdictRecord:
 
 
 class VerdictCache:
-    """Verdicts by candidate hash, for one target at one or several sizes."""
+    """Verdicts by candidate hash, for one target at one or several sizes.
+
+    Its verifications ask the backend for a verdict, not for a shortest
+    counterexample (``shortest=False``): learning runs and searches need only
+    correct or incorrect, and on a violated Byzantine scenario the search for
+    a shortest trail costs up to a hundred times the verdict. The property
+    is the same; the recorded counterexample is a real one, marked as maybe
+    not the shortest (``rbtui verify`` gives a shortest one)."""
 
     def __init__(self, target: str, n: int | None, f: int | None, attacker: str,
                  backend: str, store: Store | None = None, sizes: object = None):
@@ -161,7 +168,7 @@ class VerdictCache:
         t0 = time.perf_counter()
         for s, key in self.sizes[todo:]:
             v = verify(candidate, target=self.target, n=s.n, f=s.f, attacker=self.attacker,
-                       backend=self.backend, stop_early=True, cancel=cancel)
+                       backend=self.backend, stop_early=True, cancel=cancel, shortest=False)
             for c in v.checks:
                 c.size = s.text()
             v.sizes = [s.text()]

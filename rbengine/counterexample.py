@@ -85,12 +85,16 @@ class Counterexample:
     property: str  # validity | agreement | integrity
     steps: tuple[Step, ...] = ()
     delivered: dict[int, int | None] = field(default_factory=dict)  # correct process -> value index or None
+    #: False when the backend was asked for a verdict, not a shortest trail
+    #: (learning runs and searches): a real counterexample, maybe a longer one.
+    shortest: bool = True
 
     def text(self) -> str:
         who = ", ".join(f"p{p}" for p in self.faulty) or "none"
         lines = [f"RB-{self.property.capitalize()} violated: {self.mode}"
                  + (f" ({self.attacker})" if self.attacker else "")
-                 + f", N={self.n}, F={self.f}, {self.scenario} (faulty: {who})"]
+                 + f", N={self.n}, F={self.f}, {self.scenario} (faulty: {who})"
+                 + ("" if self.shortest else "; not necessarily a shortest counterexample")]
         for i, s in enumerate(self.steps, 1):
             lines.append(f"{i:>3}. {s.text()}")
         final = ", ".join(f"p{p}: {VALUES[v] if v is not None else '-'}"
@@ -102,7 +106,8 @@ class Counterexample:
         return {"mode": self.mode, "n": self.n, "f": self.f, "scenario": self.scenario,
                 "attacker": self.attacker, "faulty": list(self.faulty),
                 "property": self.property, "steps": [s.to_json() for s in self.steps],
-                "delivered": {str(p): v for p, v in self.delivered.items()}}
+                "delivered": {str(p): v for p, v in self.delivered.items()},
+                "shortest": self.shortest}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Counterexample":
@@ -110,4 +115,5 @@ class Counterexample:
                    attacker=d.get("attacker"), faulty=tuple(d["faulty"]),
                    property=d["property"],
                    steps=tuple(Step.from_json(s) for s in d.get("steps", ())),
-                   delivered={int(p): v for p, v in d.get("delivered", {}).items()})
+                   delivered={int(p): v for p, v in d.get("delivered", {}).items()},
+                shortest=d.get("shortest", True))

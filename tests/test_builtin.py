@@ -90,6 +90,44 @@ def test_counterexamples_replay_on_the_concrete_model():
     assert seen > 10
 
 
+@pytest.mark.parametrize("mode,n,f,attacker", [
+    ("crash", 4, None, "full"), ("byzantine", 4, None, "same-value"),
+    ("byzantine", 4, None, "full"), ("byzantine", 7, 2, "full")])
+def test_a_verdict_without_a_shortest_trail_is_the_same_verdict(mode, n, f, attacker):
+    """shortest=False (what learning runs and searches ask for) searches depth
+    first: the same property, the same states when no validity violation ends
+    the search early, and a counterexample that replays, never shorter than
+    the shortest one and marked as maybe not the shortest."""
+    rng = random.Random(21)
+    violated = 0
+    for _ in range(40 if n == 4 else 12):
+        c = random_candidate(rng)
+        for sc in scenarios(mode, n, f, attacker):
+            want, want_states, short = builtin.check(c, sc)
+            got, got_states, cx = builtin.check(c, sc, shortest=False)
+            assert got == want, f"{sc.label()}: {c.notation()!r}"
+            if want != "validity":
+                assert got_states == want_states
+            if cx is None:
+                continue
+            violated += 1
+            assert not cx.shortest and short.shortest
+            assert len(cx.steps) >= len(short.steps)
+            _, prop, quiet = replay(c, sc, cx.steps)
+            assert quiet and prop == got
+    assert violated >= 10
+
+
+def test_the_verdict_cache_records_verdicts_not_shortest_trails():
+    from rbengine.cache import VerdictCache
+    c = Candidate.loads("broadcast: send_all type0\nreceive: deliver if type0 from 1")
+    rec, _ = VerdictCache("byzantine", 4, None, "full", "builtin").verify(c)
+    assert not rec.correct
+    (failed,) = [chk for chk in rec.data["checks"] if not chk["correct"]]
+    assert rec.data["counterexample"]["shortest"] is False
+    assert failed["property"] == verify(c, n=4, backend="builtin", stop_early=True).checks[-1].property
+
+
 def test_cancel_timeout_and_state_budget_end_a_search_with_an_error():
     from rbengine.candidate import Candidate
     from rbengine.errors import OracleError

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 from .. import threshold as thr
@@ -608,43 +609,59 @@ class _Counter:
         return out
 
     def search(self, guard: Callable[[int], object] = lambda states: None,
-               goal: _Goal | None = None) -> _Found:
-        """Uniform-cost search over normalized states: the first violating
-        quiescent state taken from the queue for a property is the one with
-        the fewest concrete steps (docs/oracle.md, "Shortest").
+               goal: _Goal | None = None, shortest: bool = True) -> _Found:
+        """The highest-priority property violated in a quiescent state, with
+        the moves of one counterexample.
+
+        shortest: a uniform-cost search over normalized states, so the first
+        violating quiescent state taken from the queue for a property is the
+        one with the fewest concrete steps (docs/oracle.md, "Shortest").
+        Otherwise a depth-first search: the same states and the same verdict
+        (a search that finds no validity violation explores every state
+        either way), but quiescent states, where violations are, are reached
+        at once instead of after every shorter prefix; its counterexample is
+        a real one, not always a shortest one.
 
         goal(scenario, delivered): only quiescent states it accepts count as
         violations (rbengine.proof looks for one kind of violation, e.g. two
         values delivered, which a higher-priority property would otherwise hide)."""
         import heapq
-        rank: int | None
         init = self.initial()
         self.normalize(init)
         start = self.canon(init)
         dist = {start: 0}
         parent: dict[_Key, tuple[_Key, _Choice] | None] = {start: None}
         heap = [(0, 0, start)]
+        stack = [start]
         tick = 0
         found: list[_Key | None] = [None] * len(PROPERTIES)
         sc = self.sc
-        while heap:
-            g, _, key = heapq.heappop(heap)
-            if g > dist[key]:
-                continue
-            guard(len(dist))
+        while heap if shortest else stack:
+            if shortest:
+                g, _, key = heapq.heappop(heap)
+                if g > dist[key]:
+                    continue
+            else:
+                key = stack.pop()
+            guard(len(parent))
             procs = list(key)
             if not self.choices(procs, correct_only=True):  # quiescent
                 dl = self.delivered(procs)
                 prop = violated(sc, dl) if goal is None or goal(sc, dl) else None
                 if prop is not None:
-                    rank = PROPERTIES.index(prop)
-                    if found[rank] is None:
-                        found[rank] = key
-                        if rank == 0:
+                    pri = PROPERTIES.index(prop)
+                    if found[pri] is None:
+                        found[pri] = key
+                        if pri == 0:
                             break
             for ch in self.choices(procs):
                 nxt = self.step(procs, ch)
                 nkey = self.canon(nxt)
+                if not shortest:
+                    if nkey not in parent:
+                        parent[nkey] = (key, ch)
+                        stack.append(nkey)
+                    continue
                 ng = g + self.cost
                 old = dist.get(nkey)
                 if old is None or ng < old:
@@ -654,9 +671,10 @@ class _Counter:
                     heapq.heappush(heap, (ng, tick, nkey))
         rank = next((r for r, k in enumerate(found) if k is not None), None)
         if rank is None:
-            return None, len(dist), None
+            return None, len(parent), None
+        last = cast(_Key, found[rank])
         chain: list[tuple[_Key, _Choice]] = []
-        k = cast(_Key, found[rank])
+        k = last
         while parent[k] is not None:
             k, ch = cast("tuple[_Key, _Choice]", parent[k])
             chain.append((k, ch))
@@ -665,10 +683,10 @@ class _Counter:
         procs = self.initial(moves)
         self.normalize(procs, moves)
         for i, (key, ch) in enumerate(chain):
-            target = chain[i + 1][0] if i + 1 < len(chain) else cast(_Key, found[rank])
+            target = chain[i + 1][0] if i + 1 < len(chain) else last
             procs = self._follow(procs, key, ch, target, moves)
         moves.append(("finish",))
-        return PROPERTIES[rank], len(dist), moves
+        return PROPERTIES[rank], len(parent), moves
 
     def _follow(self, procs: _Procs, key: _Key, ch: _Choice, target: _Key,
                 moves: list[_Move]) -> _Procs:
@@ -690,8 +708,10 @@ class _Counter:
 
 def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
           cancel: Callable[[], bool] | None = None, timeout: float | None = None,
-          max_states: int = MAX_STATES, goal: _Goal | None = None, **_: object) -> ScenarioResult:
-    """goal: see _Counter.search (crash and byzantine only)."""
+          max_states: int = MAX_STATES, goal: _Goal | None = None, shortest: bool = True,
+          **_: object) -> ScenarioResult:
+    """goal, shortest: see _Counter.search (crash and byzantine only; the
+    failure-free mode has one run, so its counterexample is the shortest)."""
     if scenario.mode == "none":
         if goal is not None:
             raise OracleError("a goal applies to the crash and byzantine modes only")
@@ -699,10 +719,13 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
         prop, states, moves = greedy.search(_Guard(cancel, timeout, max_states))
     else:
         engine = _Counter(candidate, scenario, types)
-        prop, states, moves = engine.search(_Guard(cancel, timeout, max_states), goal=goal)
+        prop, states, moves = engine.search(_Guard(cancel, timeout, max_states), goal=goal,
+                                            shortest=shortest)
     if prop is None:
         return ScenarioResult(None, states, None)
     cx = concretize(candidate, scenario, cast("list[_Move]", moves), prop, types)  # a violation has moves
+    if not shortest and scenario.mode != "none":
+        cx = replace(cx, shortest=False)
     return ScenarioResult(prop, states, cx)
 
 

@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -661,7 +661,7 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
     except ValueError as exc:
         raise OracleError(f"a Spin counterexample does not replay on the concrete model "
                           f"({scenario.label()}): {exc}; a bug in rbengine.oracle.spin") from None
-    return ScenarioResult(prop, states, cx)
+    return ScenarioResult(prop, states, cx if shortest else replace(cx, shortest=False))
 
 
 class SpinBackend:
