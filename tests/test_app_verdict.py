@@ -84,6 +84,25 @@ def test_export_counterexample_text(tmp_path):
     run(scenario())
 
 
+def test_a_cached_verdict_says_its_counterexample_may_not_be_shortest(tmp_path):
+    from rbengine.cache import VerdictCache
+    rec, _ = VerdictCache("crash", 3, None, "full", "builtin").verify(ALG3)
+    v = verdict_from_json(rec.data, "builtin")
+    assert v.counterexample is not None and not v.counterexample.shortest
+
+    async def scenario():
+        app = RecordingApp(db_path=tmp_path / "store.sqlite", start="verdict")
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_verdict(ALG3, v)
+            await pilot.pause()
+            title = str(app.screen.query_one("#cx-title", Static).render())
+            assert "not necessarily the shortest" in title
+            app.open_verdict(ALG3, verify(ALG3, only="crash", n=3, backend="builtin"))
+            await pilot.pause()
+            assert "shortest" not in str(app.screen.query_one("#cx-title", Static).render())
+    run(scenario())
+
+
 def test_chart_marks_crashes_and_byzantine_sends():
     crash = verify(ALG3, only="crash", n=3, backend="builtin").counterexample
     lines = [t.plain for t in build_chart(crash).rows]

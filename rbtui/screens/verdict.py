@@ -196,7 +196,9 @@ class VerdictScreen(RbScreen):
         else:
             who = ", ".join(f"p{p}" for p in cx.faulty) or "none"
             title.update(f"[b red]RB-{cx.property.capitalize()} violated[/] in {scenario_label(check)} "
-                         f"(faulty: {who}), {len(cx.steps)} steps")
+                         f"(faulty: {who}), {len(cx.steps)} steps"
+                         + ("" if cx.shortest else " (a learning run's verdict: not necessarily "
+                            "the shortest counterexample)"))
             for i, st in enumerate(cx.steps, 1):
                 steps.add_row(str(i), *step_row(st))
             final.update(f"quiescent; delivered by correct processes: {delivered_text(cx)}")
