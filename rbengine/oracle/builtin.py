@@ -25,7 +25,7 @@ from ..candidate import Candidate
 from ..errors import OracleError, StateLimitError
 from ..scenario import Scenario
 from .backend import ScenarioResult
-from .semantics import PROPERTIES, concretize, violated
+from .semantics import PROPERTIES, concretize, possible, violated
 
 _T0, _ORIGIN, _COUNT = 0, 1, 2
 MAX_STATES = 5_000_000
@@ -617,10 +617,11 @@ class _Counter:
         violating quiescent state taken from the queue for a property is the
         one with the fewest concrete steps (docs/oracle.md, "Shortest").
         Otherwise a depth-first search: the same states and the same verdict
-        (a search that finds no validity violation explores every state
-        either way), but quiescent states, where violations are, are reached
-        at once instead of after every shorter prefix; its counterexample is
-        a real one, not always a shortest one.
+        (a search that does not meet the highest-priority property the
+        scenario can violate explores every state either way), but quiescent
+        states, where violations are, are reached at once instead of after
+        every shorter prefix; its counterexample is a real one, not always a
+        shortest one.
 
         goal(scenario, delivered): only quiescent states it accepts count as
         violations (rbengine.proof looks for one kind of violation, e.g. two
@@ -636,6 +637,7 @@ class _Counter:
         tick = 0
         found: list[_Key | None] = [None] * len(PROPERTIES)
         sc = self.sc
+        top = PROPERTIES.index(possible(sc)[0])  # nothing can outrank it: stop there
         while heap if shortest else stack:
             if shortest:
                 g, _, key = heapq.heappop(heap)
@@ -652,7 +654,7 @@ class _Counter:
                     pri = PROPERTIES.index(prop)
                     if found[pri] is None:
                         found[pri] = key
-                        if pri == 0:
+                        if pri == top:
                             break
             for ch in self.choices(procs):
                 nxt = self.step(procs, ch)

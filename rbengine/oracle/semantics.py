@@ -196,6 +196,13 @@ def violated(sc: Scenario, delivered: Sequence[int | None]) -> str | None:
     return None
 
 
+def possible(sc: Scenario) -> tuple[str, ...]:
+    """The properties `violated` can report in this scenario, by priority. With
+    a faulty broadcaster only agreement speaks, so a search that meets an
+    agreement violation there has found the scenario's verdict and may stop."""
+    return PROPERTIES if sc.broadcaster_correct else ("agreement",)
+
+
 def explore(cand: Candidate, sc: Scenario, types: int | None = None, limit: int = 2_000_000,
             shortest: bool = False, guard: Callable[[int], object] | None = None
             ) -> tuple[str | None, int, Counterexample | None]:

@@ -44,7 +44,7 @@ from ..notation import format_action
 from ..scenario import Scenario
 from . import semantics
 from .backend import ScenarioResult
-from .semantics import PROPERTIES
+from .semantics import PROPERTIES, possible
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -632,9 +632,10 @@ def check(candidate: Candidate, scenario: Scenario, types: int | None = None,
             prop = v.group(1)
             found = (prop, trail.rename(work / f"{prop}.trail"), env)
             rank = PROPERTIES.index(prop)
-            if rank == 0:
+            higher = [p for p in PROPERTIES[:rank] if p in possible(scenario)]
+            if not higher:
                 break
-            mask = sum(_MASK[p] for p in PROPERTIES[:rank])  # only higher priorities left
+            mask = sum(_MASK[p] for p in higher)  # only higher priorities left
         if found is None:
             return ScenarioResult(None, states, None)
         prop, trail, env = found
