@@ -157,11 +157,24 @@ class VerdictCache:
 
         Sizes are checked cheapest first and the first failing one ends the
         verification; only the sizes not in the cache are checked."""
+        parts, hit = self._parts(candidate, cancel, use_cache, h)
+        return VerdictRecord.combine(parts, self._texts()), hit
+
+    def correct(self, candidate: Candidate, h: str | None = None) -> bool:
+        """Whether the candidate is correct, as `verify` says, without building
+        the combined record (a search's workers need only this; the records per
+        size still go to `drain`)."""
+        parts, _ = self._parts(candidate, None, True, h)
+        return len(parts) == len(self.sizes) and all(p.correct for p in parts)
+
+    def _parts(self, candidate: Candidate, cancel: Callable[[], bool] | None,
+               use_cache: bool, h: str | None) -> tuple[list[VerdictRecord], bool]:
+        """The records per size, cheapest first, up to the first failing one."""
         h = h or candidate.content_hash()
         parts, todo = self._known(h) if use_cache else ([], 0)
         if todo >= len(self.sizes):
             self.hits += 1
-            return VerdictRecord.combine(parts, self._texts()), True
+            return parts, True
         if use_cache:
             self.misses += 1
         from .oracle import verify
@@ -180,7 +193,7 @@ class VerdictCache:
             if not rec.correct:
                 break
         self.oracle_seconds += time.perf_counter() - t0
-        return VerdictRecord.combine(parts, self._texts()), False
+        return parts, False
 
     def drain(self) -> list[tuple[str, str, VerdictRecord]]:
         """The (size key, hash, record) verified since the last drain."""

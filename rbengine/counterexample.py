@@ -3,7 +3,7 @@ quiescent state that violates a property (docs/semantics.md §5)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 VALUES = ("m", "m'")
@@ -60,9 +60,11 @@ class Step:
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["text"] = self.text()
-        return d
+        # by hand: dataclasses.asdict deep-copies every tuple, and a search
+        # serialises a counterexample per candidate (its fields are immutable)
+        return {"kind": self.kind, "process": self.process, "sender": self.sender,
+                "msg": self.msg, "fired": self.fired, "sends": self.sends,
+                "delivered": self.delivered, "dropped": self.dropped, "text": self.text()}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Step":

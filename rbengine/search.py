@@ -88,8 +88,7 @@ def verify_batch(task: Task) -> dict[str, Any]:
     for h, packed, known in items:
         for key, rec in known:
             cache.memory[(h, key)] = rec
-        rec, _ = cache.verify(unpack(packed, wide).candidate(actions), h=h)
-        out.append((h, rec.correct))
+        out.append((h, cache.correct(unpack(packed, wide).candidate(actions), h=h)))
     verdicts = [verdict_row(*v) for v in cache.drain()]
     cache.memory.clear()  # every candidate is verified once: nothing to reuse
     return {"results": out, "verdicts": verdicts, "seconds": time.perf_counter() - t0,

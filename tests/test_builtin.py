@@ -158,3 +158,22 @@ def test_the_reference_backend_ends_with_oracle_errors_never_overflow():
         reference.check(bracha, sc, cancel=lambda: True)
     with pytest.raises(OracleError, match="ran out of time"):
         reference.check(bracha, scenarios("none", 7)[0], timeout=0.05)
+
+
+def test_a_step_serialises_every_field():
+    """Step.to_json is written by hand (for speed): it must keep every field,
+    and a counterexample must survive JSON unchanged."""
+    import dataclasses
+    import json
+
+    from rbengine.counterexample import Counterexample
+    c = Candidate.loads("broadcast: send_all type0\nreceive: send_all type1 if type0 from 1; "
+                        "deliver if type1 from F+1")
+    kinds = set()
+    for mode, att in (("crash", "full"), ("byzantine", "full")):
+        cx = verify(c, only=mode, n=4, attacker=att, backend="builtin").counterexample
+        for st in cx.steps:
+            kinds.add(st.kind)
+            assert st.to_json() == {**dataclasses.asdict(st), "text": st.text()}
+        assert Counterexample.from_json(json.loads(json.dumps(cx.to_json()))) == cx
+    assert len(kinds) >= 3

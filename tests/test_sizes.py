@@ -126,6 +126,21 @@ def test_cache_stops_at_the_first_failing_size():
     assert c.lookup(LEARNED.content_hash()) is not None
 
 
+def test_correct_says_what_verify_says_and_records_the_same_verdicts():
+    """A search's workers ask only correct(); it must agree with verify() and
+    leave the same records per size for the store."""
+    from rbengine.sampling import reference as ref_candidate
+    for cand in (LEARNED, BRACHA, ref_candidate("bracha"), Candidate.loads(
+            "broadcast: send_all type0\nreceive: deliver if type0 from 1")):
+        a = VerdictCache("byzantine", None, None, "full", "builtin", sizes="4,7:2")
+        b = VerdictCache("byzantine", None, None, "full", "builtin", sizes="4,7:2")
+        assert a.correct(cand) == b.verify(cand)[0].correct
+        assert [(k, h, r.correct, r.summary) for k, h, r in a.drain()] == \
+            [(k, h, r.correct, r.summary) for k, h, r in b.drain()]
+        assert a.correct(cand) == b.verify(cand)[0].correct  # now from memory
+    assert VerdictCache("byzantine", None, None, "full", "builtin", sizes="4").correct(BRACHA)
+
+
 def test_config_sizes():
     c = RunConfig(target="byzantine", sizes="7:2,4").validate()
     assert c.n_value == 4 and c.f_value == 1
