@@ -227,6 +227,9 @@ def optimum(args, which: str) -> list[str]:
                          f"{m['to_deliver_n']}): {c['notation'].replace(chr(10), ' | ')}")
     elif rep["status"] != "finished" and rep["verified"]:
         lines += estimate(args, rep, sid, s)
+    if s is not None:
+        lines.append(f"  decided by a renaming of types (rbengine.renaming) in this "
+                     f"invocation: {s.renamed}")
     return lines
 
 

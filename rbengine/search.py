@@ -7,13 +7,15 @@ verified cheapest level first (a level is a total reward), in batches that
 run on the workers of an rbengine.fanout cluster, and the search ends when
 every level up to the first one holding a correct candidate is verified: the
 correct candidates of that level, in the cost order, are then *certified*
-(every cheaper candidate has a recorded incorrect verdict). ``all`` verifies
+(every cheaper candidate has a recorded incorrect verdict: its own, or that
+of a renaming of its types the search verified, which is the same verdict,
+rbengine.renaming). ``all`` verifies
 the whole space, for the histogram of correct and incorrect candidates per
 total reward.
 
 State lives in the store. Each completed batch is one transaction holding
-its verdicts (in the verdict cache learning runs use, so neither ever checks
-a candidate twice), the search's own rows (hash, total reward, verdict) and
+its verdicts (in the verdict cache learning runs use, so neither checks a
+candidate the other has checked), the search's own rows (hash, total reward, verdict) and
 its counters; a kill -9 loses at most the batches in flight, and a resumed
 search skips what is recorded and reaches the same answer, since the order
 and the verdicts are deterministic. Workers keep, per process, one verdict
@@ -36,6 +38,7 @@ from .candidate import Candidate
 from .config import RunConfig
 from .errors import RbError, StoreError
 from .fanout import Fanout, FanoutError, Serial
+from .renaming import renamings
 from .space import Space, identity, identity_key, levels_json, space_config, unpack
 from .state import State
 from .store import Store, VerdictRow, verdict_row
@@ -183,6 +186,8 @@ class Search:
         self.workers_used: set[tuple[str, int]] = set()
         self.levels = {r: Level(r, k) for r, k in self.space.counts().items()}
         self.correct: dict[str, Rank] = {}  # hash -> rank, for the correct candidates
+        #: candidates decided here by a renaming of their types (rbengine.renaming)
+        self.renamed = 0
         self._restore()
 
     # ---- creation --------------------------------------------------------
@@ -310,8 +315,10 @@ class Search:
     def _todo(self, cache: VerdictCache, known: set[str], local: list[_Local],
               flush: Callable[[], None]) -> Iterator[_Todo]:
         """(hash, reward, state, candidate) of every candidate still to verify,
-        in the cost order. Candidates whose verdict the shared cache holds
-        already go to `local`, recorded by `flush` without a worker."""
+        in the cost order. Candidates whose verdict is known already go to
+        `local`, recorded by `flush` without a worker: those the shared cache
+        holds, and those with a renaming of their types (rbengine.renaming)
+        this search has decided, which have its verdict."""
         stored = self.store.verdict_hashes(key for _, key in cache.sizes)
         for r in self.space.rewards:
             lv = self.levels[r]
@@ -325,6 +332,14 @@ class Search:
                 cand = self.space.candidate(s)
                 h = cand.content_hash()
                 if h in known:
+                    continue
+                twin = next((t for t in map(Candidate.content_hash, renamings(cand))
+                             if t in known), None)
+                if twin is not None:  # a renaming of types this search decided
+                    local.append((h, r, s, twin in self.correct))
+                    self.renamed += 1
+                    if len(local) >= 1000:
+                        flush()
                     continue
                 if h not in stored:
                     yield h, r, s, cand, []
