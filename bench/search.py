@@ -12,6 +12,10 @@ Parts (--only, repeatable):
            of --repeat runs side by side, and the ratios (goal: 2 workers at
            least 1.8x faster than 1)
   rate     candidates verified per second by each backend on 2 workers
+  verdict  what a search's check of one candidate costs when the backend is
+           asked for a shortest counterexample and when it is asked for the
+           verdict only (what searches and learning runs ask for): the same
+           random candidates of optimum (b)'s space, both ways side by side
   optima   the certified cheapest correct candidates of
            (a) the sound vocabulary, full attacker, N=4 F=1, GH6 maximum 4
            (b) the 5-action space (GH6 maximum 5) at sizes N=4 F=1 and N=7 F=2
@@ -189,6 +193,48 @@ def rates(args) -> list[str]:
     return lines
 
 
+def verdict_cost(args) -> list[str]:
+    """Shortest trails against verdict only, on the same candidates: each
+    candidate checked both ways in turn (which goes first alternates), as a
+    search checks it (sizes cheapest first, stopping at the first failure)."""
+    import random
+
+    from rbengine.oracle import verify
+    d = OPTIMA["b"][1] if args.verdict_space == "b" else SPEED_SPACES[args.verdict_space]
+    cfg = RunConfig.from_dict(dict(d, backend=args.backend))
+    space = Space.of(cfg)
+    rng = random.Random(args.seed)
+    levels = [r for r in space.rewards if r >= -28]  # where optimum (b) lies
+    packed = [p for r in levels for p in space._levels[r]]
+    count = min(len(packed), args.verdict_count)
+    cands = [space.candidate(space.unpack(p)) for p in rng.sample(packed, count)]
+    times: dict[bool, list[float]] = {True: [], False: []}
+    differ = 0
+    for i, c in enumerate(cands):
+        verdicts = {}
+        for shortest in ((True, False) if i % 2 == 0 else (False, True)):
+            t0 = time.perf_counter()
+            v = verify(c, target=cfg.target, attacker=cfg.attacker, backend=cfg.backend,
+                       sizes=cfg.sizes, stop_early=True, shortest=shortest)
+            times[shortest].append(time.perf_counter() - t0)
+            verdicts[shortest] = (v.correct, [(ch.scenario, ch.property) for ch in v.checks])
+        differ += verdicts[True] != verdicts[False]
+    where = "optimum (b)'s space" if args.verdict_space == "b" else args.verdict_space
+    lines = [f"a search's check, shortest counterexample vs verdict only ({args.backend}; "
+             f"{count} random candidates of {where} with a total reward of -28 or better, "
+             f"seed {args.seed}; sizes {cfg.sizes or cfg.n_value}, stopping at the first "
+             f"failure)"]
+    for shortest, label in ((True, "shortest"), (False, "verdict only")):
+        t = times[shortest]
+        lines.append(f"  {label:<13} median {1000 * statistics.median(t):8.2f} ms  mean "
+                     f"{1000 * statistics.fmean(t):8.2f} ms  max {1000 * max(t):9.1f} ms  "
+                     f"total {sum(t):7.2f} s")
+    lines.append(f"  shortest / verdict only: {sum(times[True]) / sum(times[False]):.1f}x in total, "
+                 f"{statistics.median(times[True]) / statistics.median(times[False]):.1f}x "
+                 f"at the median; verdicts that differ: {differ} (must be 0)")
+    return lines
+
+
 def optimum(args, which: str) -> list[str]:
     title, d = OPTIMA[which]
     cfg = RunConfig.from_dict(dict(d, backend=args.backend))
@@ -274,7 +320,8 @@ def estimate(args, rep: dict, sid: int, s) -> list[str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", action="append", choices=("speedup", "rate", "optima"),
+    ap.add_argument("--only", action="append",
+                    choices=("speedup", "rate", "verdict", "optima"),
                     help="the parts to run (default: all)")
     ap.add_argument("--small", action="store_true",
                     help="a quick run: small spaces, 1 repeat, 30 s budget per optimum")
@@ -289,6 +336,11 @@ def main(argv=None) -> int:
                     help="candidates verified per timed search (default 10000; 0: the whole space)")
     ap.add_argument("--batch", type=int, default=None, help="candidates per task")
     ap.add_argument("--optima", default="a,b", help="which optima (a, b or a,b)")
+    ap.add_argument("--verdict-count", type=int, default=300,
+                    help="candidates for the verdict part")
+    ap.add_argument("--seed", type=int, default=7, help="sample of the verdict part")
+    ap.add_argument("--verdict-space", choices=["b", *sorted(SPEED_SPACES)], default="b",
+                    help="the space the verdict part samples (b: optimum (b)'s)")
     ap.add_argument("--db", default=str(ROOT / "bench" / "out" / "optima.sqlite"),
                     help="the store the optima searches live in (resumable)")
     ap.add_argument("--budget", type=float, default=None,
@@ -306,12 +358,17 @@ def main(argv=None) -> int:
             else args.rate_space
         args.repeat = 1
         args.budget = args.budget or 30
-    parts = args.only or ["speedup", "rate", "optima"]
+        args.verdict_space = "byzantine-small" if args.verdict_space == "b" \
+            else args.verdict_space
+        args.verdict_count = min(args.verdict_count, 40)
+    parts = args.only or ["speedup", "rate", "verdict", "optima"]
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     if "speedup" in parts:
         print("\n".join(speedup(args) + [""]), flush=True)
     if "rate" in parts:
         print("\n".join(rates(args) + [""]), flush=True)
+    if "verdict" in parts:
+        print("\n".join(verdict_cost(args) + [""]), flush=True)
     if "optima" in parts:
         for which in args.optima.split(","):
             print("\n".join(optimum(args, which.strip()) + [""]), flush=True)

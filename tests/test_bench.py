@@ -75,3 +75,17 @@ def test_search_speedup_runs_on_a_tiny_space(tmp_path):
         assert re.search(rf"^  {label} +[\d.]+ s +\d+ candidates/s", p.stdout, re.M), p.stdout
     assert re.search(r"2 workers over 1: [\d.]+x", p.stdout)
     assert len(re.findall(r"[\d.]+x", p.stdout.split("each turn:")[1])) == 2
+
+
+def test_search_verdict_cost_runs_on_a_tiny_space(tmp_path):
+    """bench/search.py's verdict part: the same candidates checked for a
+    shortest counterexample and for the verdict only, with no verdict differing."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "bench/search.py", "--only", "verdict",
+                        "--verdict-space", "byzantine-small", "--verdict-count", "30",
+                        "--db", str(tmp_path / "optima.sqlite")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    for label in ("shortest", "verdict only"):
+        assert re.search(rf"^  {label} +median +[\d.]+ ms", p.stdout, re.M), p.stdout
+    assert "verdicts that differ: 0 (must be 0)" in p.stdout
