@@ -176,7 +176,9 @@ class Fanout:
                 while len(pending) < window and submit_one():
                     pass
         finally:
-            if pending:
+            # after an interrupt the with-block may have closed the client
+            # before the generator is finalised: nothing is left to cancel then
+            if pending and self.client is not None:
                 self.client.cancel(list(pending))
 
 
