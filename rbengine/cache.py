@@ -89,7 +89,8 @@ class VerdictCache:
     Its verifications ask the backend for a verdict, not for a shortest
     counterexample (``shortest=False``): learning runs and searches need only
     correct or incorrect, and on a violated Byzantine scenario the search for
-    a shortest trail costs up to a hundred times the verdict. The property
+    a shortest trail costs tens of times the verdict
+    (bench/results/search_verdict.txt). The property
     is the same; the recorded counterexample is a real one, marked as maybe
     not the shortest (``rbtui verify`` gives a shortest one)."""
 

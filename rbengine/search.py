@@ -9,18 +9,17 @@ every level up to the first one holding a correct candidate is verified: the
 correct candidates of that level, in the cost order, are then *certified*
 (every cheaper candidate has a recorded incorrect verdict: its own, or that
 of a renaming of its types the search verified, which is the same verdict,
-rbengine.renaming). ``all`` verifies
-the whole space, for the histogram of correct and incorrect candidates per
-total reward.
+rbengine.renaming). ``all`` verifies the whole space, for the histogram of
+correct and incorrect candidates per total reward.
 
 State lives in the store. Each completed batch is one transaction holding
 its verdicts (in the verdict cache learning runs use, so neither checks a
-candidate the other has checked), the search's own rows (hash, total reward, verdict) and
-its counters; a kill -9 loses at most the batches in flight, and a resumed
-search skips what is recorded and reaches the same answer, since the order
-and the verdicts are deterministic. Workers keep, per process, one verdict
-cache per configuration and the backends' own caches (Spin's compiled
-verifiers), so a batch costs only its verifications.
+candidate the other has checked), the search's own rows (hash, total reward,
+verdict) and its counters; a kill -9 loses at most the batches in flight,
+and a resumed search skips what is recorded and reaches the same answer,
+since the order and the verdicts are deterministic. Workers keep, per
+process, one verdict cache per configuration and the backends' own caches
+(Spin's compiled verifiers), so a batch costs only its verifications.
 """
 
 from __future__ import annotations
