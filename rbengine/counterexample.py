@@ -118,4 +118,4 @@ class Counterexample:
                    property=d["property"],
                    steps=tuple(Step.from_json(s) for s in d.get("steps", ())),
                    delivered={int(p): v for p, v in d.get("delivered", {}).items()},
-                shortest=d.get("shortest", True))
+                   shortest=d.get("shortest", True))

@@ -103,3 +103,16 @@ def test_replay_rejects_a_step_that_is_not_possible():
     from rbengine.counterexample import Step
     with pytest.raises(ValueError):
         semantics.replay(c, sc, [cx.steps[0], Step("receive", 1, sender=2, msg=(0, 0))])
+
+
+def test_possible_lists_every_property_a_scenario_can_report():
+    """Searches stop at the first violation of possible(sc)[0]: nothing
+    violated() can report in that scenario may outrank it."""
+    from itertools import product
+
+    from rbengine.oracle.semantics import PROPERTIES, possible, violated
+    for mode, n in (("crash", 4), ("byzantine", 4), ("byzantine", 7)):
+        for sc in scenarios(mode, n, None, "full"):
+            seen = {violated(sc, dl) for dl in product((None, 0, 1), repeat=n)} - {None}
+            assert seen <= set(possible(sc)) and possible(sc)[0] in seen, sc.label()
+            assert list(possible(sc)) == [p for p in PROPERTIES if p in possible(sc)]
