@@ -449,13 +449,22 @@ def test_trail_errors(tmp_path):
 # ---- symmetry and forgetting beyond N=4: against the built-in backend -------------------
 
 def _agree_with_builtin(n, f, count, seed):
+    """A candidate whose built-in search passes its state budget is not
+    compared (a resource limit, not a verdict); most must be."""
+    from rbengine.errors import StateLimitError
     from rbengine.sampling import WIDE
+    compared = 0
     for c in corpus(seed=seed, count=count, vocab=WIDE):
-        want = {ch.scenario: ch.property
-                for ch in verify(c, only="byzantine", n=n, f=f, backend="builtin").checks}
+        try:
+            want = {ch.scenario: ch.property for ch in verify(
+                c, only="byzantine", n=n, f=f, backend="builtin", max_states=1_000_000).checks}
+        except StateLimitError:
+            continue
         for sc in scenarios("byzantine", n, f, "full"):
             got = spin.check(c, sc, shortest=False)[0]
             assert got == want[sc.name], f"{sc.label()}: {c.notation()!r} spin={got} builtin={want}"
+        compared += 1
+    assert compared >= count * 3 // 4
 
 
 def test_agrees_with_builtin_at_n5():
