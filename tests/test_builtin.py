@@ -69,8 +69,15 @@ def test_reductions_match_unreduced_search(mode, n, f, attacker):
 @pytest.mark.slow
 @pytest.mark.parametrize("mode,n,f,attacker", SMALL)
 def test_reductions_match_unreduced_search_many(mode, n, f, attacker):
+    """300 candidates per instance. The unreduced search is pure Python and
+    pays its whole budget for every scenario it then skips, so the budget is
+    300,000 states at N=3 and 20,000 at N=4: at N=4 a budget of 300,000 took
+    hours per instance, and 20,000 still compares most scenarios (on the
+    first 30 candidates of this corpus: 62 % byzantine full, 75 % same-value,
+    83 % crash)."""
     cands = corpus(seed=12, count=300)
-    assert _agree(cands, mode, n, f, attacker, limit=300_000) >= 200
+    limit = 300_000 if n == 3 else 20_000
+    assert _agree(cands, mode, n, f, attacker, limit=limit) >= 200
 
 
 def test_counterexamples_replay_on_the_concrete_model():
