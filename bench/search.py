@@ -204,7 +204,7 @@ def verdict_cost(args) -> list[str]:
     cfg = RunConfig.from_dict(dict(d, backend=args.backend))
     space = Space.of(cfg)
     rng = random.Random(args.seed)
-    levels = [r for r in space.rewards if r >= -28]  # where optimum (b) lies
+    levels = [r for r in space.rewards if r >= -28]  # up to the learning runs' -28 (optimum (b) is -24)
     packed = [p for r in levels for p in space._levels[r]]
     count = min(len(packed), args.verdict_count)
     cands = [space.candidate(space.unpack(p)) for p in rng.sample(packed, count)]
