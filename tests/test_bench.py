@@ -89,3 +89,18 @@ def test_search_verdict_cost_runs_on_a_tiny_space(tmp_path):
     for label in ("shortest", "verdict only"):
         assert re.search(rf"^  {label} +median +[\d.]+ ms", p.stdout, re.M), p.stdout
     assert "verdicts that differ: 0 (must be 0)" in p.stdout
+
+
+def test_descent_bench_reports_where_a_descent_ends():
+    """bench/descent.py: from one learning run's candidate, its moves and its end."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = ("broadcast: send_myself type0 | receive: send_all type0 if type0 from origin; "
+             "send_all type2 if type2 from F+1; send_neighbours type2 if type0 from N-F; "
+             "deliver if type2 from N-F")
+    p = subprocess.run([sys.executable, "bench/descent.py", start, "receive: deliver"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^  -> -26 after \d+ checks", p.stdout, re.M), p.stdout
+    assert re.search(r"^  ends on -24 \(a local optimum\) after \d+ checks in all", p.stdout,
+                     re.M), p.stdout
+    assert "#2: not correct at every size, no descent" in p.stdout
