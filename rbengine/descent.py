@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from itertools import permutations
 
 from .action import Action
-from .candidate import Candidate
+from .candidate import HANDLERS, Candidate
 from .config import RunConfig
 from .renaming import rename
 from .reward import total
 from .space import contains
-
-HANDLERS = ("broadcast", "receive")
 
 
 @dataclass(frozen=True)
