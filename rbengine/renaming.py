@@ -39,9 +39,14 @@ def renamings(candidate: Candidate) -> list[Candidate]:
     """The other candidates with the same verdict by renaming types 1..T-1,
     each once (none equal to the candidate)."""
     t = modelled_types(candidate)
+    if t <= 2:  # only the identity (a search asks this of every candidate: keep it cheap)
+        return []
     out: dict[str, Candidate] = {}
     own = candidate.key()
-    for perm in permutations(range(1, t)):
+    identity = tuple(range(1, t))
+    for perm in permutations(identity):
+        if perm == identity:
+            continue
         to = {0: 0, **{i: p for i, p in enumerate(perm, start=1)}}
         c = Candidate(tuple(rename(a, to) for a in candidate.broadcast),
                       tuple(rename(a, to) for a in candidate.receive))
