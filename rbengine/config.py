@@ -219,6 +219,7 @@ class RunConfig:
     untried: str = "first"  # UCB on a pair never chosen: "first" (+inf), "initial" (its value)
     # or "guided" (first, in the order of rbengine.guide)
     guide_c: float = 0.2  # the guide's exploration constant (untried = "guided")
+    descend: bool = False  # descend from each new best correct candidate (rbengine.descent)
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     checkpoint_every: int = 1
@@ -332,7 +333,7 @@ class RunConfig:
                 kw[k] = _int(v, k, 0, 10**9)
             elif k in ("alpha", "gamma", "ucb_c", "guide_c"):
                 kw[k] = _num(v, k)
-            elif k in ("optimise", "optimistic"):
+            elif k in ("optimise", "optimistic", "descend"):
                 if not isinstance(v, bool):
                     raise ConfigError(f"{k} must be true or false")
                 kw[k] = v

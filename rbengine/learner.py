@@ -159,6 +159,8 @@ class Learner:
             best = Best(cand, cost + (-out.accumulated,), out.accumulated, out.episode)
             if self.best is None or self.rank(best) < self.rank(self.best):
                 self.best = best
+                if self.config.descend:
+                    self._descend(cand, out.episode)
         else:
             self.incorrect_episodes += 1
             if self.config.heuristics.enabled("GH9") and final_state not in self.dead:
@@ -167,6 +169,25 @@ class Learner:
         if State() in self.dead:
             self.exhausted = True
         self.new_episodes.append(out)
+
+    def _descend(self, start: Candidate, episode: int) -> None:
+        """Record the correct candidates a descent from `start` reaches
+        (rbengine.descent), so that the optimisation episode can follow them:
+        a run's hard part is its first correct candidate, and cheaper ones are
+        often a few single changes away from it."""
+        from .descent import descend
+        for move in descend(start, self.config, self.cache.correct):
+            cand = move.candidate
+            h = cand.content_hash()
+            if h not in self.known:
+                self.new_candidates[h] = cand
+            self.known[h] = True
+            state = self.state_of(cand)
+            acc, cost = self.accumulated(state)[0], self.cost(cand)
+            self.correct[state.key] = (acc, cost)
+            best = Best(cand, cost + (-acc,), acc, episode)
+            if self.best is None or self.rank(best) < self.rank(self.best):
+                self.best = best
 
     # ---- values -----------------------------------------------------------
     def accumulated(self, state: State) -> tuple[float, frozenset[int]]:

@@ -354,6 +354,27 @@ def test_optimisation_episode_takes_the_cheapest_correct_candidate_found():
     assert max(ds[0].scores) == ds[0].scores[ds[0].choice_position]
 
 
+def test_descend_records_cheaper_correct_candidates_the_optimisation_follows():
+    """descend = true: at its first correct candidate a crash run (N=3) already
+    holds the certified optimum, -7 (bench/results/optimum_crash.txt), where
+    without it it holds a dearer one; the optimisation episode ends on it, and
+    the oracle agrees it is correct."""
+    from rbengine.oracle import verify
+    for seed in (0, 1):
+        best = {}
+        for d in (False, True):
+            L = Learner(RunConfig(target="crash", seed=seed, episodes=100, descend=d))
+            while L.first_correct is None:
+                L.run_episode()
+            best[d] = L.best.accumulated
+            out = L.optimise()
+            assert out.correct and out.candidate == L.best.candidate
+        assert best[False] < best[True] == -7
+        assert verify(L.best.candidate, target="crash", n=3).correct
+        assert rw.total(L.config.rewards, L.best.candidate) == -7
+        assert L.best.candidate.content_hash() in L.new_candidates
+
+
 def test_cheapest_is_the_best_total_reward_then_metrics_cost():
     L = Learner(RunConfig(target="crash", seed=3, episodes=300))
     for _ in range(300):
