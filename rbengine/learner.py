@@ -82,6 +82,7 @@ class Learner:
         self.cache = cache or VerdictCache(config.target, config.n, config.f,
                                            config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
+        self.descended: list[str] = []  # correct candidates descents found (not episodes)
         # the correct candidates found: final state key -> (accumulated, metrics.cost)
         self.correct: dict[StateKey, tuple[float, tuple[int, ...]]] = {}
         self.episodes_done = 0
@@ -181,6 +182,7 @@ class Learner:
             h = cand.content_hash()
             if h not in self.known:
                 self.new_candidates[h] = cand
+                self.descended.append(h)
             self.known[h] = True
             state = self.state_of(cand)
             acc, cost = self.accumulated(state)[0], self.cost(cand)
@@ -296,6 +298,7 @@ class Learner:
                 "first_correct": self.first_correct,
                 "best": self.best.to_json() if self.best else None,
                 "exhausted": self.exhausted,
+                **({"descended": self.descended} if self.descended else {}),
                 **({"guide": self.guide.to_json()} if self.guide is not None else {})}
 
     def load_state(self, d: dict[str, Any]) -> None:
@@ -306,6 +309,7 @@ class Learner:
         self.first_correct = d["first_correct"]
         self.best = Best.from_json(d["best"]) if d["best"] else None
         self.exhausted = d["exhausted"]
+        self.descended = list(d.get("descended", []))
         if self.guide is not None and "guide" in d:
             self.guide.load(d["guide"])
 

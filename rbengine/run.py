@@ -142,6 +142,8 @@ class Run:
             for text in store.dead_states(rid):
                 learner.dead.add(State.from_text(text, idx), new=False)
             learner.known = store.known_verdicts(rid)
+            for h in learner.descended:  # verdicts of descents, not of episodes
+                learner.known.setdefault(h, True)
             # the run's correct candidates are in the store (its checkpoints wrote them)
             learner.restore_correct(cast("Iterable[Candidate]", (
                 store.candidate(h) for h, ok in learner.known.items() if ok)))

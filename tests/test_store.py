@@ -132,9 +132,11 @@ def _same_result(a: Run, b: Run) -> None:
         assert La.guide.to_json() == Lb.guide.to_json()
 
 
-@pytest.mark.parametrize("untried", ["first", "guided"])
-def test_pause_and_resume_equals_uninterrupted(tmp_path, untried):
-    cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7, untried=untried)
+@pytest.mark.parametrize("untried,descend", [("first", False), ("guided", False),
+                                             ("first", True)])
+def test_pause_and_resume_equals_uninterrupted(tmp_path, untried, descend):
+    cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7, untried=untried,
+                    descend=descend)
     with Store(tmp_path / "a.sqlite") as s:
         whole = Run.start(s, cfg)
         whole.execute()
