@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from rbengine import reward as rw
 from rbengine.candidate import Candidate
+from rbengine.config import RunConfig
 from rbengine.oracle import verify
 from rbengine.store import Store
 
@@ -194,3 +196,20 @@ def test_run_untried_guided_is_stored_and_kept_on_resume(tmp_path):
         assert ck["guide"]["episodes"] == 60 and ck["guide"]["elite"]
     r = cli("run", "--resume", str(rid), "--untried", "first", "--db", str(p))
     assert r.returncode == 2 and "--untried" in r.stderr
+
+
+def test_run_descend_is_stored_and_kept_on_resume(tmp_path):
+    """--descend: the run's configuration says so, its result is the crash
+    optimum (-7) a descent reaches, and a resumed run may not change it."""
+    p = tmp_path / "d.sqlite"
+    r = cli("run", "--target", "crash", "--episodes", "20", "--seed", "0", "--descend",
+            "--db", str(p), "--json", "--no-report-checks")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    with Store(p, readonly=True) as s:
+        assert json.loads(s.run(rep["id"])["config"])["descend"] is True
+    result = Candidate.from_json(rep["result"]["candidate"])
+    assert verify(result, target="crash", n=3).correct
+    assert rw.total(RunConfig(target="crash").rewards, result) == -7
+    r = cli("run", "--resume", str(rep["id"]), "--descend", "--db", str(p))
+    assert r.returncode == 2 and "--descend" in r.stderr

@@ -67,6 +67,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="which untried action UCB tries: first at random (default), by its "
                         "initial value, or guided by the candidates that got furthest "
                         "(docs/learner.md)")
+    p.add_argument("--descend", action="store_true", default=None,
+                   help="descend from each new best correct candidate to cheaper correct "
+                        "ones, one change at a time (docs/learner.md)")
     p.add_argument("--checkpoint-every", type=positive_int, metavar="K", default=None,
                    dest="checkpoint_every", help="checkpoint every K episodes (default 1)")
     p.add_argument("--off", action="append", default=[], metavar="GHk",
@@ -152,7 +155,8 @@ def build_config(args) -> RunConfig:
                        attacker=args.attacker,
                        vocabulary=args.vocabulary, backend=args.backend, episodes=args.episodes,
                        seed=args.seed, alpha=args.alpha, gamma=args.gamma, ucb_c=args.ucb_c,
-                       untried=args.untried, checkpoint_every=args.checkpoint_every)
+                       untried=args.untried, descend=args.descend,
+                       checkpoint_every=args.checkpoint_every)
     if args.off:
         off = set()
         for gh in args.off:
@@ -181,7 +185,8 @@ def main(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     if args.resume is not None:
         given = [f for f in ("target", "config", "seed", "n", "f", "sizes", "attacker", "vocabulary",
-                             "backend", "alpha", "gamma", "ucb_c", "untried", "checkpoint_every")
+                             "backend", "alpha", "gamma", "ucb_c", "untried", "descend",
+                             "checkpoint_every")
                  if getattr(args, f) is not None] + (["off"] if args.off else [])
         if given:
             raise ConfigError("--resume continues a run with its own configuration; "
