@@ -16,14 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from search import OPTIMA  # noqa: E402  (bench/search.py)
+
 from rbengine.candidate import Candidate  # noqa: E402
 from rbengine.config import RunConfig  # noqa: E402
 from rbengine.descent import descend  # noqa: E402
 from rbengine.reward import total  # noqa: E402
 from rbengine.search import make_cache  # noqa: E402
 
-SPACE = {"target": "byzantine", "vocabulary": "sound", "attacker": "full",
-         "sizes": "4:1,7:2", "heuristics": {"GH6": {"max": 5}}}
+SPACE = OPTIMA["b"][1]
 # bench/results/learner_byzantine_sound-full_sizes-4-1_7-2_12000*.txt
 RUNS = {
     "seed 3": "broadcast: send_myself type0 | receive: send_all type0 if type2 from F+1; "

@@ -2,9 +2,9 @@
 
 A learning run's difficulty in a wide space is finding its first correct
 candidate; what it then ends on is seldom the cheapest (docs/learner.md).
-Correct candidates are not scattered at random, though: the cheaper ones of
-the sound space at sizes 4:1 and 7:2 sit a few single-action changes away
-from the dearer ones the runs find. A descent walks there greedily: among the
+Correct candidates are not scattered at random, though: in the sound space
+at sizes 4:1 and 7:2 the cheapest ones are often a few single changes away
+from the dearer ones the runs find (docs/learner.md). A descent walks there greedily: among the
 candidates one change away that the heuristics allow and that cost less, it
 checks the cheapest first and moves to the first correct one, until none is.
 It ends on a local optimum, which the exhaustive search (rbengine.search)
@@ -26,9 +26,9 @@ from itertools import permutations
 from .action import Action
 from .candidate import HANDLERS, Candidate
 from .config import RunConfig
-from .renaming import rename
+from .renaming import relabel
 from .reward import total
-from .space import contains
+from .space import contains, heuristics
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,10 @@ def neighbours(c: Candidate, actions: list[Action], types: int) -> Iterator[Cand
                     yield _with(c, h, rest[:i] + [b] + rest[i:])
         for b in actions:
             yield _with(c, h, cur + [b])
-    for perm in permutations(range(1, types)):
-        to = {0: 0, **dict(enumerate(perm, start=1))}
-        if any(k != v for k, v in to.items()):
-            yield Candidate(tuple(rename(a, to) for a in c.broadcast),
-                            tuple(rename(a, to) for a in c.receive))
+    identity = tuple(range(1, types))
+    for perm in permutations(identity):
+        if perm != identity:
+            yield relabel(c, perm)
 
 
 def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
@@ -73,6 +72,7 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
     sizes). Ends at a local optimum, or after `max_checks` checks in all."""
     vocab = config.vocab()
     actions = [a for a in vocab.actions() if not a.is_stop]
+    heur = heuristics(config)
     here, reward = start, total(config.rewards, start)
     seen = {start.key()}
     checks = 0
@@ -88,7 +88,7 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
         found = None
         for r, _, n in sorted(options.values(), key=lambda o: (-o[0], o[1])):
             seen.add(n.key())
-            if not contains(config, n):
+            if not contains(config, n, heur):
                 continue
             if max_checks is not None and checks >= max_checks:
                 return

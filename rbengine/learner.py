@@ -154,14 +154,8 @@ class Learner:
             if self.first_correct is None:
                 self.first_correct = {"episode": out.episode, "states": len(qt),
                                       "candidates": len(self.known)}
-            cost = self.cost(cand)
-            if first_time:
-                self.correct[final_state.key] = (self.accumulated(final_state)[0], cost)
-            best = Best(cand, cost + (-out.accumulated,), out.accumulated, out.episode)
-            if self.best is None or self.rank(best) < self.rank(self.best):
-                self.best = best
-                if self.config.descend:
-                    self._descend(cand, out.episode)
+            if self._found_correct(cand, final_state, out.episode) and self.config.descend:
+                self._descend(cand, out.episode)
         else:
             self.incorrect_episodes += 1
             if self.config.heuristics.enabled("GH9") and final_state not in self.dead:
@@ -184,12 +178,17 @@ class Learner:
                 self.new_candidates[h] = cand
                 self.descended.append(h)
             self.known[h] = True
-            state = self.state_of(cand)
-            acc, cost = self.accumulated(state)[0], self.cost(cand)
-            self.correct[state.key] = (acc, cost)
-            best = Best(cand, cost + (-acc,), acc, episode)
-            if self.best is None or self.rank(best) < self.rank(self.best):
-                self.best = best
+            self._found_correct(cand, self.state_of(cand), episode)
+
+    def _found_correct(self, cand: Candidate, state: State, episode: int) -> bool:
+        """Record a correct candidate (final `state`); whether it is the new best."""
+        acc, cost = self.accumulated(state)[0], self.cost(cand)
+        self.correct[state.key] = (acc, cost)
+        best = Best(cand, cost + (-acc,), acc, episode)
+        if self.best is None or self.rank(best) < self.rank(self.best):
+            self.best = best
+            return True
+        return False
 
     # ---- values -----------------------------------------------------------
     def accumulated(self, state: State) -> tuple[float, frozenset[int]]:

@@ -35,6 +35,13 @@ def rename(action: Action, to: dict[int, int]) -> Action:
     return replace(action, send_type=send, cond_type=cond)
 
 
+def relabel(candidate: Candidate, perm: tuple[int, ...]) -> Candidate:
+    """The candidate with type i renamed perm[i-1] (i >= 1); type0 is kept."""
+    to = {0: 0, **dict(enumerate(perm, start=1))}
+    return Candidate(tuple(rename(a, to) for a in candidate.broadcast),
+                     tuple(rename(a, to) for a in candidate.receive))
+
+
 def renamings(candidate: Candidate) -> list[Candidate]:
     """The other candidates with the same verdict by renaming types 1..T-1,
     each once (none equal to the candidate)."""
@@ -47,9 +54,7 @@ def renamings(candidate: Candidate) -> list[Candidate]:
     for perm in permutations(identity):
         if perm == identity:
             continue
-        to = {0: 0, **{i: p for i, p in enumerate(perm, start=1)}}
-        c = Candidate(tuple(rename(a, to) for a in candidate.broadcast),
-                      tuple(rename(a, to) for a in candidate.receive))
+        c = relabel(candidate, perm)
         key = c.key()
         if key != own and modelled_types(c) == t:
             out.setdefault(key, c)

@@ -342,10 +342,11 @@ def count(config: RunConfig) -> int:
     return sum(1 for _ in finals(heuristics(config)))
 
 
-def contains(config: RunConfig, candidate: Candidate) -> bool:
+def contains(config: RunConfig, candidate: Candidate, heur: Heuristics | None = None) -> bool:
     """Whether the heuristics allow `candidate`: some order of its actions
-    passes every filter (the order the learner would choose them in)."""
-    heur = heuristics(config)
+    passes every filter (the order the learner would choose them in). `heur`:
+    ``heuristics(config)`` built once by a caller that asks many times."""
+    heur = heur or heuristics(config)
     index = {a: i for i, a in enumerate(heur.actions)}
     try:
         want_b = {index[a] for a in candidate.broadcast if not a.is_stop}
