@@ -1,4 +1,5 @@
-"""Descent: from a correct candidate to a cheaper correct one, one change at a time.
+"""Descent: from a correct candidate to a cheaper correct one, one change at a
+time; and repair: from a near miss to a correct candidate, one change away.
 
 A learning run's difficulty in a wide space is finding its first correct
 candidate; what it then ends on is seldom the cheapest (docs/learner.md).
@@ -7,8 +8,18 @@ at sizes 4:1 and 7:2 the cheapest ones are often a few single changes away
 from the dearer ones the runs find (docs/learner.md). A descent walks there greedily: among the
 candidates one change away that the heuristics allow and that cost less, it
 checks the cheapest first and moves to the first correct one, until none is.
-It ends on a local optimum, which the exhaustive search (rbengine.search)
-alone can certify as the optimum.
+Where none is (a local optimum), it moves sideways: it checks the candidates
+one change away of the same reward, and descends from those that are correct.
+A local optimum is often one such move from a cheaper candidate (in the sound
+space, -25 to -24 needs an amplification to send the ready's type before the
+ready can go to neighbours only: docs/learner.md). It ends where neither
+helps, which the exhaustive search (rbengine.search) alone can certify as the
+optimum.
+
+A run at several sizes also meets near misses, candidates correct at its
+first size and not at a later one. A repair checks the candidates one change
+away from a near miss, of any reward, and gives the cheapest correct one,
+from which a descent can start.
 
 One change is: an action of one handler removed, replaced by another action
 of the vocabulary, or added; or types 1..V-1 relabelled by a permutation
@@ -19,8 +30,9 @@ relabelled candidates are checked like any other.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import permutations
 
 from .action import Action
@@ -33,12 +45,19 @@ from .space import contains, heuristics
 
 @dataclass(frozen=True)
 class Move:
-    """One step of a descent: the candidate reached, its total reward and the
-    checks the descent has made so far."""
+    """One step of a descent: the candidate reached, its total reward, the
+    checks the descent has made so far, and whether the step was sideways (to
+    a candidate of the same reward)."""
 
     candidate: Candidate
     reward: float
     checks: int
+    sideways: bool = False
+
+
+SIDEWAYS = 10
+"""Correct candidates of one reward a descent expands before it gives up on
+that reward: each costs a few hundred checks (a few seconds at most)."""
 
 
 def _with(c: Candidate, handler: str, actions: list[Action]) -> Candidate:
@@ -65,38 +84,80 @@ def neighbours(c: Candidate, actions: list[Action], types: int) -> Iterator[Cand
             yield relabel(c, perm)
 
 
+class _Walk:
+    """What one walk shares: the vocabulary's actions, the heuristics built
+    once, the candidates already considered (each is checked once) and the
+    checks made against the budget."""
+
+    def __init__(self, config: RunConfig, correct: Callable[[Candidate], bool],
+                 max_checks: int | None, start: Candidate):
+        self.config, self.correct, self.max_checks = config, correct, max_checks
+        vocab = config.vocab()
+        self.actions = [a for a in vocab.actions() if not a.is_stop]
+        self.types = vocab.types
+        self.heur = heuristics(config)
+        self.seen = {start.key()}
+        self.checks = 0
+        self.exhausted = False  # the budget ran out
+
+    def correct_ones(self, here: Candidate, keep: Callable[[float], bool]) -> Iterator[Move]:
+        """The correct neighbours of `here` not considered yet, whose reward
+        `keep` accepts, cheapest first (then by notation, so a walk is
+        deterministic)."""
+        options: dict[str, tuple[float, str, Candidate]] = {}
+        for n in neighbours(here, self.actions, self.types):
+            k = n.key()
+            if k in self.seen or k in options:
+                continue
+            r = total(self.config.rewards, n)
+            if keep(r):
+                options[k] = (r, n.notation(), n)
+        for r, _, n in sorted(options.values(), key=lambda o: (-o[0], o[1])):
+            self.seen.add(n.key())
+            if not contains(self.config, n, self.heur):
+                continue
+            if self.max_checks is not None and self.checks >= self.max_checks:
+                self.exhausted = True
+                return
+            self.checks += 1
+            if self.correct(n):
+                yield Move(n, r, self.checks)
+
+
 def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
-            max_checks: int | None = None) -> Iterator[Move]:
+            max_checks: int | None = None, sideways: int = SIDEWAYS) -> Iterator[Move]:
     """Moves to ever cheaper correct candidates, from `start` (assumed correct;
     `correct` is the oracle, e.g. ``VerdictCache.correct`` at the config's
-    sizes). Ends at a local optimum, or after `max_checks` checks in all."""
-    vocab = config.vocab()
-    actions = [a for a in vocab.actions() if not a.is_stop]
-    heur = heuristics(config)
-    here, reward = start, total(config.rewards, start)
-    seen = {start.key()}
-    checks = 0
-    while True:
-        options: dict[str, tuple[float, str, Candidate]] = {}
-        for n in neighbours(here, actions, vocab.types):
-            k = n.key()
-            if k in seen or k in options:
-                continue
-            r = total(config.rewards, n)
-            if r > reward:
-                options[k] = (r, n.notation(), n)
-        found = None
-        for r, _, n in sorted(options.values(), key=lambda o: (-o[0], o[1])):
-            seen.add(n.key())
-            if not contains(config, n, heur):
-                continue
-            if max_checks is not None and checks >= max_checks:
-                return
-            checks += 1
-            if correct(n):
-                found = Move(n, r, checks)
-                break
-        if found is None:
+    sizes), and sideways to correct candidates as cheap when no cheaper one is
+    one change away, expanding at most `sideways` of those per reward (0: a
+    plain descent). Ends where neither finds one, or after `max_checks` checks
+    in all."""
+    walk = _Walk(config, correct, max_checks, start)
+    reward = total(config.rewards, start)
+    level = deque([start])  # correct candidates of `reward` not expanded yet
+    expanded = 0
+    while level:
+        here = level.popleft()
+        found = next(walk.correct_ones(here, lambda r: r > reward), None)
+        if found is not None:
+            yield found
+            level, reward, expanded = deque([found.candidate]), found.reward, 0
+            continue
+        expanded += 1
+        if walk.exhausted or expanded > sideways:
             return
-        yield found
-        here, reward = found.candidate, found.reward
+        for m in walk.correct_ones(here, lambda r: r == reward):
+            level.append(m.candidate)
+            yield replace(m, sideways=True)
+        if walk.exhausted:
+            return
+
+
+def repair(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
+           max_checks: int | None = None) -> Move | None:
+    """The cheapest correct candidate one change away from `start`, of any
+    reward, or None. For a candidate correct at a run's first size and not at
+    a later one: such near misses are far more frequent than correct
+    candidates, and some are one change from one (docs/learner.md)."""
+    return next(_Walk(config, correct, max_checks, start).correct_ones(start, lambda r: True),
+                None)
