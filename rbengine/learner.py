@@ -82,7 +82,7 @@ class Learner:
         self.cache = cache or VerdictCache(config.target, config.n, config.f,
                                            config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
-        self.descended: list[str] = []  # correct candidates descents found (not episodes)
+        self.descended: list[str] = []  # correct candidates walks found (not episodes)
         # the correct candidates found: final state key -> (accumulated, metrics.cost)
         self.correct: dict[StateKey, tuple[float, tuple[int, ...]]] = {}
         self.episodes_done = 0
@@ -158,6 +158,8 @@ class Learner:
                 self._descend(cand, out.episode)
         else:
             self.incorrect_episodes += 1
+            if self.config.descend and first_time and self._near_miss(h):
+                self._repair(cand, out.episode)
             if self.config.heuristics.enabled("GH9") and final_state not in self.dead:
                 out.new_dead = len(self.heur.mark_dead(final_state, self.dead))
         out.states_explored = len(qt)
@@ -172,13 +174,30 @@ class Learner:
         often a few single changes away from it."""
         from .descent import descend
         for move in descend(start, self.config, self.cache.correct):
-            cand = move.candidate
-            h = cand.content_hash()
-            if h not in self.known:
-                self.new_candidates[h] = cand
-                self.descended.append(h)
-            self.known[h] = True
-            self._found_correct(cand, self.state_of(cand), episode)
+            self._record_found(move.candidate, episode)
+
+    def _near_miss(self, h: str) -> bool:
+        """Correct at the run's first size (and so not at a later one)."""
+        parts = self.cache.parts(h)
+        return len(self.cache.sizes) > 1 and bool(parts) and parts[0][1].correct
+
+    def _repair(self, near_miss: Candidate, episode: int) -> None:
+        """A correct candidate one change from a near miss, when there is one,
+        recorded and descended from like an episode's (rbengine.descent)."""
+        from .descent import repair
+        move = repair(near_miss, self.config, self.cache.correct)
+        if move is not None and self._record_found(move.candidate, episode):
+            self._descend(move.candidate, episode)
+
+    def _record_found(self, cand: Candidate, episode: int) -> bool:
+        """Record a correct candidate found by a walk rather than an episode;
+        whether it is the new best."""
+        h = cand.content_hash()
+        if h not in self.known:
+            self.new_candidates[h] = cand
+            self.descended.append(h)
+        self.known[h] = True
+        return self._found_correct(cand, self.state_of(cand), episode)
 
     def _found_correct(self, cand: Candidate, state: State, episode: int) -> bool:
         """Record a correct candidate (final `state`); whether it is the new best."""

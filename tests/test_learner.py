@@ -375,6 +375,36 @@ def test_descend_records_cheaper_correct_candidates_the_optimisation_follows():
         assert L.best.candidate.content_hash() in L.new_candidates
 
 
+def test_descend_repairs_a_near_miss_before_any_episode_is_correct():
+    """descend = true at sizes 3:1 and 5:2: seed 2's fifth episode is correct
+    at N=3 and not at N=5, the run's first near miss, before any episode is
+    correct. The repair finds a correct candidate one change away and the
+    descent from it reaches the crash optimum, -7; without descend the run has
+    nothing correct at that point."""
+    from rbengine.descent import neighbours
+    from rbengine.oracle import verify
+    held = {}
+    for d in (False, True):
+        L = Learner(RunConfig(target="crash", seed=2, episodes=100, descend=d, sizes="3:1,5:2"))
+        while True:
+            out = L.run_episode()
+            if not out.correct and L._near_miss(out.candidate_hash):
+                break
+        assert out.episode == 5 and L.first_correct is None
+        held[d] = L.best
+        if d:
+            near = out.candidate
+            assert verify(near, target="crash", n=3, f=1).correct
+            assert not verify(near, target="crash", n=5, f=2).correct
+            found = [L.new_candidates[h] for h in L.descended]
+            actions = [a for a in L.config.vocab().actions() if not a.is_stop]
+            assert found[0] in set(neighbours(near, actions, L.config.vocab().types))
+            for c in found:
+                assert all(verify(c, target="crash", n=n, f=f).correct for n, f in ((3, 1), (5, 2)))
+    assert held[False] is None
+    assert held[True].accumulated == -7 and held[True].episode == 5
+
+
 def test_cheapest_is_the_best_total_reward_then_metrics_cost():
     L = Learner(RunConfig(target="crash", seed=3, episodes=300))
     for _ in range(300):

@@ -132,11 +132,13 @@ def _same_result(a: Run, b: Run) -> None:
         assert La.guide.to_json() == Lb.guide.to_json()
 
 
-@pytest.mark.parametrize("untried,descend", [("first", False), ("guided", False),
-                                             ("first", True)])
-def test_pause_and_resume_equals_uninterrupted(tmp_path, untried, descend):
+@pytest.mark.parametrize("untried,descend,sizes", [
+    ("first", False, None), ("guided", False, None), ("first", True, None),
+    ("first", True, "3:1,5:2"),  # with repairs of near misses
+])
+def test_pause_and_resume_equals_uninterrupted(tmp_path, untried, descend, sizes):
     cfg = RunConfig(target="crash", episodes=200, seed=9, checkpoint_every=7, untried=untried,
-                    descend=descend)
+                    descend=descend, sizes=sizes)
     with Store(tmp_path / "a.sqlite") as s:
         whole = Run.start(s, cfg)
         whole.execute()
