@@ -4,11 +4,16 @@ it resumable, delete a run."""
 
 from __future__ import annotations
 
+import json
+
 from app_helpers import SIZE, RecordingApp, run, send_key, wait_until
 from textual.widgets import DataTable, Input, ProgressBar, Select
 
+from rbengine.config import RunConfig
+from rbengine.reward import total
 from rbengine.store import Store
 from rbtui.screens.dialogs import ConfirmScreen
+from rbtui.screens.new_run import NewRunScreen
 from rbtui.screens.run import RunScreen
 from rbtui.screens.runs import RunsScreen
 
@@ -158,3 +163,39 @@ def test_bad_store_is_reported_and_the_app_stays_up(tmp_path):
             await pilot.press("f3")
             assert app.current_mode == "composer"
     run(scenario())
+
+
+def finished(db) -> bool:
+    with Store(db) as st:
+        return bool(st.runs()) and st.run(1)["status"] == "finished"
+
+
+def test_the_form_starts_a_run_at_two_sizes_with_descent_and_repair(tmp_path):
+    """The new-run form's sizes and 'descent and repair' reach the run's
+    configuration; crash seed 2 at 3:1 and 5:2 then ends on the optimum -7
+    (a repair of its fifth episode, tests/test_learner.py)."""
+    db = tmp_path / "store.sqlite"
+
+    async def scenario():
+        app = RecordingApp(db_path=db)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("s")
+            form = app.screen
+            form.query_one("#run-target", Select).value = "crash"
+            form.query_one("#run-n", Input).value = "3:1,5:2"
+            form.query_one("#run-descend", Select).value = True
+            form.query_one("#run-episodes", Input).value = "6"
+            form.query_one("#run-seed", Input).value = "2"
+            await pilot.click("#run-start")
+            await wait_until(pilot, lambda: not isinstance(app.screen, NewRunScreen),
+                             what="the form to close")
+            await wait_until(pilot, lambda: finished(db), timeout=60, what="the run to finish")
+            assert app.errors() == []
+
+    run(scenario())
+    with Store(db) as st:
+        row = st.run(1)
+        cfg = RunConfig.from_dict(json.loads(row["config"]))
+        assert cfg.descend is True and cfg.sizes == "3:1,5:2"
+        assert row["status"] == "finished" and row["episodes_done"] == 6
+        assert total(cfg.rewards, st.candidate(row["result_hash"])) == -7

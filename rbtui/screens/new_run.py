@@ -50,10 +50,12 @@ def ac_config_from_form(n: str, rounds: str, k: str, learner: str, properties: s
 
 
 def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episodes: str,
-                     seed: str, heuristics: bool, backend: str) -> RunConfig:
+                     seed: str, heuristics: bool, backend: str,
+                     descend: bool = False) -> RunConfig:
     """A validated RunConfig from the form's text fields (raises RbError).
 
-    `n`: one N, or sizes such as ``4,7:2`` (a candidate must be correct at each)."""
+    `n`: one N, or sizes such as ``4,7:2`` (a candidate must be correct at each).
+    `descend`: walks from the candidates the run finds (docs/learner.md)."""
     eps = number(episodes, "episodes")
     text = n.strip()
     sizes = None
@@ -62,7 +64,7 @@ def config_from_form(target: str, n: str, attacker: str, vocabulary: str, episod
     cfg = RunConfig(target=target, n=number(text, "N"), sizes=sizes, attacker=attacker,
                     vocabulary=vocabulary,
                     backend=backend, episodes=12000 if eps is None else eps,
-                    seed=number(seed, "seed"))
+                    seed=number(seed, "seed"), descend=descend)
     if not heuristics:
         cfg = replace(cfg, heuristics=HeuristicsConfig(on=frozenset()))
     return cfg.validate()
@@ -110,6 +112,9 @@ class NewRunScreen(RbDialog["RunConfig | ACRunConfig | None"]):
                 yield Label("backend")
                 yield Select([(b, b) for b in available_backends()], value=preferred_backend(),
                              allow_blank=False, compact=True, id="run-backend")
+                yield Label("descent and repair")
+                yield Select([("off (the paper's learner)", False), ("on", True)], value=False,
+                             allow_blank=False, compact=True, id="run-descend")
             with Grid(id="ac-run-grid", classes="new-run-grid"):
                 yield Label("N processes")
                 yield Input(value=str(ac.n), id="ac-run-n", type="integer", compact=True)
@@ -165,7 +170,8 @@ class NewRunScreen(RbDialog["RunConfig | ACRunConfig | None"]):
         return config_from_form(q("#run-target", Select).value, q("#run-n", Input).value,
                                 q("#run-attacker", Select).value, q("#run-vocabulary", Select).value,
                                 q("#run-episodes", Input).value, q("#run-seed", Input).value,
-                                q("#run-heuristics", Select).value, q("#run-backend", Select).value)
+                                q("#run-heuristics", Select).value, q("#run-backend", Select).value,
+                                q("#run-descend", Select).value)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "run-start":
