@@ -219,7 +219,7 @@ class RunConfig:
     untried: str = "first"  # UCB on a pair never chosen: "first" (+inf), "initial" (its value)
     # or "guided" (first, in the order of rbengine.guide)
     guide_c: float = 0.2  # the guide's exploration constant (untried = "guided")
-    descend: bool = False  # descend from each new best correct candidate (rbengine.descent)
+    descend: bool = False  # descend from each new best, repair near misses (rbengine.descent)
     rewards: Rewards = field(default_factory=Rewards)
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     checkpoint_every: int = 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -177,9 +178,27 @@ class Learner:
             self._record_found(move.candidate, episode)
 
     def _near_miss(self, h: str) -> bool:
-        """Correct at the run's first size (and so not at a later one)."""
+        """Correct at the run's first size (and so not at a later one); or,
+        while the run knows no correct candidate, failing only the last
+        scenario of its first size."""
         parts = self.cache.parts(h)
-        return len(self.cache.sizes) > 1 and bool(parts) and parts[0][1].correct
+        if not parts:
+            return False
+        first = parts[0][1]
+        if first.correct:
+            return len(self.cache.sizes) > 1
+        if self.best is not None:
+            return False
+        passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
+        return passed == self.first_size_planned - 1
+
+    @cached_property
+    def first_size_planned(self) -> int:
+        """The scenario checks of the run's first size."""
+        from .oracle import plan_sizes
+        s = self.config.oracle_settings()
+        return len(plan_sizes(s["target"], None, s.get("n"), s.get("f"), s["attacker"],
+                              sizes=s.get("sizes"))[0][1])
 
     def _repair(self, near_miss: Candidate, episode: int) -> None:
         """A correct candidate one change from a near miss, when there is one,

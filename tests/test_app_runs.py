@@ -172,8 +172,8 @@ def finished(db) -> bool:
 
 def test_the_form_starts_a_run_at_two_sizes_with_descent_and_repair(tmp_path):
     """The new-run form's sizes and 'descent and repair' reach the run's
-    configuration; crash seed 2 at 3:1 and 5:2 then ends on the optimum -7
-    (a repair of its fifth episode, tests/test_learner.py)."""
+    configuration; crash seed 2 at 3:1 and 5:2 then ends on the optimum -7,
+    found by a repair and a descent before any of its 6 episodes is correct."""
     db = tmp_path / "store.sqlite"
 
     async def scenario():

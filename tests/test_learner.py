@@ -375,34 +375,62 @@ def test_descend_records_cheaper_correct_candidates_the_optimisation_follows():
         assert L.best.candidate.content_hash() in L.new_candidates
 
 
-def test_descend_repairs_a_near_miss_before_any_episode_is_correct():
-    """descend = true at sizes 3:1 and 5:2: seed 2's fifth episode is correct
-    at N=3 and not at N=5, the run's first near miss, before any episode is
-    correct. The repair finds a correct candidate one change away and the
-    descent from it reaches the crash optimum, -7; without descend the run has
-    nothing correct at that point."""
+def test_a_candidate_correct_at_the_first_size_only_is_repaired_into_the_optimum():
+    """Sizes 4:1 and 7:2, the 5-action space: a candidate a run met (seed 1,
+    descend = true) is correct at N=4 and not at N=7, only its deliver's
+    threshold away from the certified optimum (-24, bench/results/
+    search_optimum_b.txt). It is a near miss even once the run holds a correct
+    candidate; its repair finds a correct candidate one change away, and the
+    descent from it the optimum."""
     from rbengine.descent import neighbours
     from rbengine.oracle import verify
+    cfg = RunConfig.from_dict({"target": "byzantine", "vocabulary": "sound", "attacker": "full",
+                               "sizes": "4:1,7:2", "heuristics": {"GH6": {"max": 5}},
+                               "descend": True})
+    near = Candidate.loads(
+        "broadcast: send_myself type0\nreceive: send_all type0 if type0 from origin; "
+        "send_all type2 if type2 from F+1; send_neighbours type2 if type0 from (N+F)/2; "
+        "deliver if type2 from F+1")
+    assert verify(near, target="byzantine", n=4, f=1).correct
+    assert not verify(near, target="byzantine", n=7, f=2).correct
+    L = Learner(cfg)
+    h = near.content_hash()
+    assert not L.cache.correct(near) and L._near_miss(h)
+    L._repair(near, 1)
+    found = [L.new_candidates[k] for k in L.descended]
+    actions = [a for a in cfg.vocab().actions() if not a.is_stop]
+    assert found[0] in set(neighbours(near, actions, cfg.vocab().types))
+    for c in found:
+        assert all(verify(c, target="byzantine", n=n, f=f).correct for n, f in ((4, 1), (7, 2)))
+    assert L.best.accumulated == -24 and L.best.candidate == Candidate.loads(
+        "broadcast: send_myself type0\nreceive: send_all type0 if type0 from origin; "
+        "send_all type1 if type1 from F+1; send_neighbours type1 if type0 from (N+F)/2; "
+        "deliver if type1 from (N+F)/2")
+    assert L._near_miss(h)
+
+
+def test_descend_repairs_a_candidate_failing_only_the_last_scenario_while_nothing_is_correct():
+    """At one size, a near miss fails only the last scenario checked (crash
+    N=3: the faulty broadcaster). Seed 0's second episode is one; its repair
+    and the descent after it give the optimum -7 before any episode is
+    correct. Once the run holds a correct candidate such near misses are no
+    longer repaired (each repair costs a few hundred checks)."""
+    from rbengine.descent import neighbours
+    from rbengine.oracle import plan, verify
     held = {}
     for d in (False, True):
-        L = Learner(RunConfig(target="crash", seed=2, episodes=100, descend=d, sizes="3:1,5:2"))
-        while True:
-            out = L.run_episode()
-            if not out.correct and L._near_miss(out.candidate_hash):
-                break
-        assert out.episode == 5 and L.first_correct is None
+        L = Learner(RunConfig(target="crash", seed=0, episodes=100, descend=d))
+        out = [L.run_episode() for _ in range(2)][-1]
+        assert not out.correct and L.first_correct is None
         held[d] = L.best
-        if d:
-            near = out.candidate
-            assert verify(near, target="crash", n=3, f=1).correct
-            assert not verify(near, target="crash", n=5, f=2).correct
-            found = [L.new_candidates[h] for h in L.descended]
-            actions = [a for a in L.config.vocab().actions() if not a.is_stop]
-            assert found[0] in set(neighbours(near, actions, L.config.vocab().types))
-            for c in found:
-                assert all(verify(c, target="crash", n=n, f=f).correct for n, f in ((3, 1), (5, 2)))
-    assert held[False] is None
-    assert held[True].accumulated == -7 and held[True].episode == 5
+    v = verify(out.candidate, target="crash", n=3)
+    assert [c.correct for c in v.checks] == [True] * (len(plan("crash", n=3)) - 1) + [False]
+    assert held[False] is None and held[True].accumulated == -7
+    actions = [a for a in L.config.vocab().actions() if not a.is_stop]
+    found = [L.new_candidates[h] for h in L.descended]
+    assert found[0] in set(neighbours(out.candidate, actions, L.config.vocab().types))
+    assert all(verify(c, target="crash", n=3).correct for c in found)
+    assert not L._near_miss(out.candidate_hash)  # the run now holds a correct candidate
 
 
 def test_cheapest_is_the_best_total_reward_then_metrics_cost():

@@ -69,7 +69,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "(docs/learner.md)")
     p.add_argument("--descend", action="store_true", default=None,
                    help="descend from each new best correct candidate to cheaper correct "
-                        "ones, one change at a time (docs/learner.md)")
+                        "ones, one change at a time, and repair near misses into correct "
+                        "candidates (docs/learner.md)")
     p.add_argument("--checkpoint-every", type=positive_int, metavar="K", default=None,
                    dest="checkpoint_every", help="checkpoint every K episodes (default 1)")
     p.add_argument("--off", action="append", default=[], metavar="GHk",
