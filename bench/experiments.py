@@ -45,15 +45,16 @@ def simulate(cfg_dict: dict) -> dict:
             break
         states.append(out.states_explored)
         generated.append(len(L.known))
-        best.append(None if L.best is None else L.best.accumulated)
+        best.append(None if L.best is None else (L.best.accumulated, L.best.by))
     seconds = time.perf_counter() - t0
     final = L.optimise() if cfg.optimise else None
     fc = L.first_correct or {}
     # the first episode after which a correct candidate as cheap as the final one was known
-    reached = None
+    reached = by = None
     if final is not None and final.correct:
         reached = next((i + 1 for i, b in enumerate(best)
-                        if b is not None and b >= final.accumulated), None)
+                        if b is not None and b[0] >= final.accumulated), None)
+        by = best[reached - 1][1] if reached else None
     return {
         "seed": cfg.seed, "episodes": L.episodes_done, "seconds": seconds,
         "states": states, "generated": generated,
@@ -65,7 +66,8 @@ def simulate(cfg_dict: dict) -> dict:
         "final": None if final is None or final.candidate is None else {
             "notation": final.candidate.notation().replace("\n", " | "),
             "correct": final.correct, "reward": final.accumulated,
-            "metrics": L.metrics(final.candidate), "reached": reached},
+            "metrics": L.metrics(final.candidate), "reached": reached,
+            "by": by},
         "result": None if L.result is None else L.result.notation().replace("\n", " | "),
         "best": None if L.best is None else {
             "notation": L.best.candidate.notation().replace("\n", " | "),
@@ -112,6 +114,8 @@ def report(target: str, results: list[dict], wall: float, cfg: dict | None = Non
             continue
         m = f["metrics"]
         when = f", first reached in episode {f['reached']}" if f.get("reached") else ""
+        if f.get("by") and f["by"] != "episode":
+            when += f" (by a {f['by']})"
         lines.append(f"  seed {r['seed']}: {'correct' if f['correct'] else 'INCORRECT'}, "
                      f"reward {f['reward']:g}, {m['messages']} msgs, {m['steps']} steps, "
                      f"deliver on {m['to_deliver']}{when}: {f['notation']}")

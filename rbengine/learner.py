@@ -55,15 +55,18 @@ class Best:
     cost: tuple[float, ...]  # metrics.cost at the run's N and F, then -accumulated runtime reward
     accumulated: float
     episode: int
+    #: how it was found: an episode's candidate, or a walk (rbengine.descent)
+    #: from the candidates met up to that episode: "repair" or "descent"
+    by: str = "episode"
 
     def to_json(self) -> dict[str, Any]:
         return {"candidate": self.candidate.to_json(), "cost": list(self.cost),
-                "accumulated": self.accumulated, "episode": self.episode}
+                "accumulated": self.accumulated, "episode": self.episode, "by": self.by}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Best":
         return cls(Candidate.from_json(d["candidate"]), tuple(d["cost"]), d["accumulated"],
-                   d["episode"])
+                   d["episode"], d.get("by", "episode"))
 
 
 class Learner:
@@ -175,7 +178,7 @@ class Learner:
         often a few single changes away from it."""
         from .descent import descend
         for move in descend(start, self.config, self.cache.correct):
-            self._record_found(move.candidate, episode)
+            self._record_found(move.candidate, episode, "descent")
 
     def _near_miss(self, h: str) -> bool:
         """Correct at the run's first size (and so not at a later one); or,
@@ -205,24 +208,25 @@ class Learner:
         recorded and descended from like an episode's (rbengine.descent)."""
         from .descent import repair
         move = repair(near_miss, self.config, self.cache.correct)
-        if move is not None and self._record_found(move.candidate, episode):
+        if move is not None and self._record_found(move.candidate, episode, "repair"):
             self._descend(move.candidate, episode)
 
-    def _record_found(self, cand: Candidate, episode: int) -> bool:
-        """Record a correct candidate found by a walk rather than an episode;
-        whether it is the new best."""
+    def _record_found(self, cand: Candidate, episode: int, by: str) -> bool:
+        """Record a correct candidate found by a walk (`by`) rather than an
+        episode; whether it is the new best."""
         h = cand.content_hash()
         if h not in self.known:
             self.new_candidates[h] = cand
             self.descended.append(h)
         self.known[h] = True
-        return self._found_correct(cand, self.state_of(cand), episode)
+        return self._found_correct(cand, self.state_of(cand), episode, by)
 
-    def _found_correct(self, cand: Candidate, state: State, episode: int) -> bool:
+    def _found_correct(self, cand: Candidate, state: State, episode: int,
+                       by: str = "episode") -> bool:
         """Record a correct candidate (final `state`); whether it is the new best."""
         acc, cost = self.accumulated(state)[0], self.cost(cand)
         self.correct[state.key] = (acc, cost)
-        best = Best(cand, cost + (-acc,), acc, episode)
+        best = Best(cand, cost + (-acc,), acc, episode, by)
         if self.best is None or self.rank(best) < self.rank(self.best):
             self.best = best
             return True

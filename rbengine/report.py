@@ -59,6 +59,9 @@ def run_report(store: Store, run_id: int | str, full: bool = False) -> dict[str,
         out["config"] = cfg.to_dict()
         ck = store.load_checkpoint(row["id"]) or {}
         out["first_correct"] = ck.get("first_correct")
+        best = ck.get("best")
+        out["best_found"] = None if not best else {"episode": best["episode"],
+                                                   "by": best.get("by", "episode")}
     return out
 
 

@@ -200,7 +200,8 @@ def test_run_untried_guided_is_stored_and_kept_on_resume(tmp_path):
 
 def test_run_descend_is_stored_and_kept_on_resume(tmp_path):
     """--descend: the run's configuration says so, its result is the crash
-    optimum (-7) a descent reaches, and a resumed run may not change it."""
+    optimum (-7) a descent reaches, `rbtui show` says how it was found, and a
+    resumed run may not change it."""
     p = tmp_path / "d.sqlite"
     r = cli("run", "--target", "crash", "--episodes", "20", "--seed", "0", "--descend",
             "--db", str(p), "--json", "--no-report-checks")
@@ -211,5 +212,13 @@ def test_run_descend_is_stored_and_kept_on_resume(tmp_path):
     result = Candidate.from_json(rep["result"]["candidate"])
     assert verify(result, target="crash", n=3).correct
     assert rw.total(RunConfig(target="crash").rewards, result) == -7
+    # found by the repair of episode 2's near miss and a descent, before any
+    # episode was correct (tests/test_learner.py); show says so
+    r = cli("show", str(rep["id"]), "--db", str(p), "--json", "--no-report-checks")
+    shown = json.loads(r.stdout)
+    assert shown["best_found"] == {"episode": 2, "by": "descent"}
+    assert shown["first_correct"]["episode"] > 2
+    r = cli("show", str(rep["id"]), "--db", str(p), "--no-report-checks")
+    assert "most efficient correct candidate: found in episode 2, by a descent" in r.stdout
     r = cli("run", "--resume", str(rep["id"]), "--descend", "--db", str(p))
     assert r.returncode == 2 and "--descend" in r.stderr

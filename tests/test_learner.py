@@ -402,6 +402,7 @@ def test_a_candidate_correct_at_the_first_size_only_is_repaired_into_the_optimum
     assert found[0] in set(neighbours(near, actions, cfg.vocab().types))
     for c in found:
         assert all(verify(c, target="byzantine", n=n, f=f).correct for n, f in ((4, 1), (7, 2)))
+    assert L.best.by == "descent" and L.best.episode == 1
     assert L.best.accumulated == -24 and L.best.candidate == Candidate.loads(
         "broadcast: send_myself type0\nreceive: send_all type0 if type0 from origin; "
         "send_all type1 if type1 from F+1; send_neighbours type1 if type0 from (N+F)/2; "
@@ -426,6 +427,7 @@ def test_descend_repairs_a_candidate_failing_only_the_last_scenario_while_nothin
     v = verify(out.candidate, target="crash", n=3)
     assert [c.correct for c in v.checks] == [True] * (len(plan("crash", n=3)) - 1) + [False]
     assert held[False] is None and held[True].accumulated == -7
+    assert held[True].by in ("repair", "descent") and held[True].episode == 2
     actions = [a for a in L.config.vocab().actions() if not a.is_stop]
     found = [L.new_candidates[h] for h in L.descended]
     assert found[0] in set(neighbours(out.candidate, actions, L.config.vocab().types))

@@ -89,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
     if fc:
         lines.append(f"first correct candidate: episode {fc['episode']}, after {fc['states']} "
                      f"states and {fc['candidates']} candidates")
+    found = r.get("best_found")
+    if found:
+        how = {"episode": "its candidate", "repair": "a repair of a near miss",
+               "descent": "a descent"}.get(found["by"], found["by"])
+        lines.append(f"most efficient correct candidate: found in episode {found['episode']}, "
+                     f"by {how}")
     lines.append("")
     lines += _section("result", r["result"], r["n"], r["f"])
     if r["final"] and (r["result"] is None or r["final"]["hash"] != r["result"]["hash"]):
