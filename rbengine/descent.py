@@ -16,10 +16,10 @@ ready can go to neighbours only: docs/learner.md). It ends where neither
 helps, which the exhaustive search (rbengine.search) alone can certify as the
 optimum.
 
-A run at several sizes also meets near misses, candidates correct at its
-first size and not at a later one. A repair checks the candidates one change
-away from a near miss, of any reward, and gives the cheapest correct one,
-from which a descent can start.
+A run also meets near misses: candidates correct at its first size and not
+at a later one, or failing only the last scenario of its first size. A repair
+checks the candidates one change away from a near miss, of any reward, and
+gives the cheapest correct one, from which a descent can start.
 
 One change is: an action of one handler removed, replaced by another action
 of the vocabulary, or added; or types 1..V-1 relabelled by a permutation
@@ -156,8 +156,8 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
 def repair(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
            max_checks: int | None = None) -> Move | None:
     """The cheapest correct candidate one change away from `start`, of any
-    reward, or None. For a candidate correct at a run's first size and not at
-    a later one: such near misses are far more frequent than correct
-    candidates, and some are one change from one (docs/learner.md)."""
+    reward, or None. For a near miss (see the module's docstring): near misses
+    are far more frequent than correct candidates, and some are one change
+    from one (docs/learner.md)."""
     return next(_Walk(config, correct, max_checks, start).correct_ones(start, lambda r: True),
                 None)

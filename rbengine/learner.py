@@ -183,7 +183,8 @@ class Learner:
     def _near_miss(self, h: str) -> bool:
         """Correct at the run's first size (and so not at a later one); or,
         while the run knows no correct candidate, failing only the last
-        scenario of its first size."""
+        scenario of its first size, after passing the others (a size of one
+        scenario has no near misses of this kind)."""
         parts = self.cache.parts(h)
         if not parts:
             return False
@@ -193,7 +194,7 @@ class Learner:
         if self.best is not None:
             return False
         passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
-        return passed == self.first_size_planned - 1
+        return passed >= 1 and passed == self.first_size_planned - 1
 
     @cached_property
     def first_size_planned(self) -> int:

@@ -435,6 +435,17 @@ def test_descend_repairs_a_candidate_failing_only_the_last_scenario_while_nothin
     assert not L._near_miss(out.candidate_hash)  # the run now holds a correct candidate
 
 
+def test_a_size_of_one_scenario_has_no_near_misses():
+    """Target none checks one scenario: an incorrect candidate there failed
+    everything it was checked for, and is not repaired."""
+    L = Learner(RunConfig(target="none", seed=0, episodes=50, descend=True))
+    assert L.first_size_planned == 1
+    incorrect = [o for o in (L.run_episode() for _ in range(20)) if not o.correct]
+    assert incorrect
+    L.best = None  # as before any correct candidate
+    assert not any(L._near_miss(o.candidate_hash) for o in incorrect)
+
+
 def test_cheapest_is_the_best_total_reward_then_metrics_cost():
     L = Learner(RunConfig(target="crash", seed=3, episodes=300))
     for _ in range(300):
