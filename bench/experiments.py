@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from rbengine.config import RunConfig  # noqa: E402
 from rbengine.fanout import Fanout, Serial, default_workers  # noqa: E402
-from rbengine.learner import Learner  # noqa: E402
+from rbengine.learner import FOUND_BY, Learner  # noqa: E402
 from rbengine.scenario import ATTACKERS, MODES  # noqa: E402
 
 
@@ -115,7 +115,7 @@ def report(target: str, results: list[dict], wall: float, cfg: dict | None = Non
         m = f["metrics"]
         when = f", first reached in episode {f['reached']}" if f.get("reached") else ""
         if f.get("by") and f["by"] != "episode":
-            when += f" (by a {f['by']})"
+            when += f" (by {FOUND_BY.get(f['by'], f['by'])})"
         lines.append(f"  seed {r['seed']}: {'correct' if f['correct'] else 'INCORRECT'}, "
                      f"reward {f['reward']:g}, {m['messages']} msgs, {m['steps']} steps, "
                      f"deliver on {m['to_deliver']}{when}: {f['notation']}")

@@ -55,6 +55,8 @@ class Move:
     sideways: bool = False
 
 
+EPS = 1e-9  # rewards as sums of configured numbers: equal up to rounding
+
 SIDEWAYS = 10
 """Correct candidates of one reward a descent expands before it gives up on
 that reward: each costs a few hundred checks (a few seconds at most)."""
@@ -138,7 +140,7 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
     expanded = 0
     while level:
         here = level.popleft()
-        found = next(walk.correct_ones(here, lambda r: r > reward), None)
+        found = next(walk.correct_ones(here, lambda r: r > reward + EPS), None)
         if found is not None:
             yield found
             level, reward, expanded = deque([found.candidate]), found.reward, 0
@@ -146,18 +148,17 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
         expanded += 1
         if walk.exhausted or expanded > sideways:
             return
-        for m in walk.correct_ones(here, lambda r: r == reward):
+        for m in walk.correct_ones(here, lambda r: abs(r - reward) <= EPS):
             level.append(m.candidate)
             yield replace(m, sideways=True)
         if walk.exhausted:
             return
 
 
-def repair(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
-           max_checks: int | None = None) -> Move | None:
+def repair(start: Candidate, config: RunConfig,
+           correct: Callable[[Candidate], bool]) -> Move | None:
     """The cheapest correct candidate one change away from `start`, of any
     reward, or None. For a near miss (see the module's docstring): near misses
     are far more frequent than correct candidates, and some are one change
     from one (docs/learner.md)."""
-    return next(_Walk(config, correct, max_checks, start).correct_ones(start, lambda r: True),
-                None)
+    return next(_Walk(config, correct, None, start).correct_ones(start, lambda r: True), None)

@@ -47,6 +47,15 @@ from .state import DONE, PHASES, State, StateKey
 Rank = tuple[Any, ...]
 
 
+FOUND_BY = {
+    "episode": "its candidate",
+    "descent": "a descent from an episode's candidate",
+    "repair": "a repair of a near miss",
+    "repair, descent": "a repair of a near miss and a descent",
+}
+"""How a correct candidate was found, in words (`rbtui show`, bench/experiments.py)."""
+
+
 @dataclass
 class Best:
     """A correct candidate: the cheapest one found (``Learner.rank``)."""
@@ -55,8 +64,8 @@ class Best:
     cost: tuple[float, ...]  # metrics.cost at the run's N and F, then -accumulated runtime reward
     accumulated: float
     episode: int
-    #: how it was found: an episode's candidate, or a walk (rbengine.descent)
-    #: from the candidates met up to that episode: "repair" or "descent"
+    #: how it was found (a key of FOUND_BY): an episode's candidate, or walks
+    #: (rbengine.descent) from the candidates met up to that episode
     by: str = "episode"
 
     def to_json(self) -> dict[str, Any]:
@@ -82,7 +91,6 @@ class Learner:
         self.dead = DeadStates(self.stop)
         self.rng = np.random.default_rng(config.seed)
         self.guide = Guide(config.guide_c) if config.untried == "guided" else None
-        self._planned: int | None = None
         self.cache = cache or VerdictCache(config.target, config.n, config.f,
                                            config.attacker, config.backend, sizes=config.sizes)
         self.known: dict[str, bool] = {}  # this run's verdicts by candidate hash
@@ -171,14 +179,15 @@ class Learner:
             self.exhausted = True
         self.new_episodes.append(out)
 
-    def _descend(self, start: Candidate, episode: int) -> None:
+    def _descend(self, start: Candidate, episode: int, by: str = "descent") -> None:
         """Record the correct candidates a descent from `start` reaches
         (rbengine.descent), so that the optimisation episode can follow them:
         a run's hard part is its first correct candidate, and cheaper ones are
-        often a few single changes away from it."""
+        often a few single changes away from it. `by`: how they were found
+        (FOUND_BY)."""
         from .descent import descend
         for move in descend(start, self.config, self.cache.correct):
-            self._record_found(move.candidate, episode, "descent")
+            self._record_found(move.candidate, episode, by)
 
     def _near_miss(self, h: str) -> bool:
         """Correct at the run's first size (and so not at a later one); or,
@@ -189,20 +198,12 @@ class Learner:
         if not parts:
             return False
         first = parts[0][1]
-        if first.correct:
-            return len(self.cache.sizes) > 1
+        if first.correct:  # h is incorrect: a later size failed
+            return True
         if self.best is not None:
             return False
         passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
-        return passed >= 1 and passed == self.first_size_planned - 1
-
-    @cached_property
-    def first_size_planned(self) -> int:
-        """The scenario checks of the run's first size."""
-        from .oracle import plan_sizes
-        s = self.config.oracle_settings()
-        return len(plan_sizes(s["target"], None, s.get("n"), s.get("f"), s["attacker"],
-                              sizes=s.get("sizes"))[0][1])
+        return passed >= 1 and passed == self._plan[0] - 1
 
     def _repair(self, near_miss: Candidate, episode: int) -> None:
         """A correct candidate one change from a near miss, when there is one,
@@ -210,7 +211,7 @@ class Learner:
         from .descent import repair
         move = repair(near_miss, self.config, self.cache.correct)
         if move is not None and self._record_found(move.candidate, episode, "repair"):
-            self._descend(move.candidate, episode)
+            self._descend(move.candidate, episode, "repair, descent")
 
     def _record_found(self, cand: Candidate, episode: int, by: str) -> bool:
         """Record a correct candidate found by a walk (`by`) rather than an
@@ -294,16 +295,19 @@ class Learner:
                 out[pos] = min(ranks)
         return out
 
+    @cached_property
+    def _plan(self) -> list[int]:
+        """The number of scenario checks of each size, cheapest size first."""
+        from .oracle import plan_sizes
+        s = self.config.oracle_settings()
+        return [len(scs) for _, scs in plan_sizes(s["target"], None, s.get("n"), s.get("f"),
+                                                  s["attacker"], sizes=s.get("sizes"))]
+
     @property
     def planned(self) -> int:
         """The scenario checks of a whole verification (every size): what a
         candidate's progress is a share of (rbengine.guide)."""
-        if self._planned is None:
-            from .oracle import plan
-            s = self.config.oracle_settings()
-            self._planned = len(plan(s["target"], None, s.get("n"), s.get("f"), s["attacker"],
-                                     sizes=s.get("sizes")))
-        return self._planned
+        return sum(self._plan)
 
     # ---- efficiency -----------------------------------------------------
     def cost(self, cand: Candidate) -> tuple[int, ...]:

@@ -199,3 +199,5 @@ def test_the_form_starts_a_run_at_two_sizes_with_descent_and_repair(tmp_path):
         assert cfg.descend is True and cfg.sizes == "3:1,5:2"
         assert row["status"] == "finished" and row["episodes_done"] == 6
         assert total(cfg.rewards, st.candidate(row["result_hash"])) == -7
+        ck = st.load_checkpoint(1)
+        assert ck["first_correct"] is None and ck["best"]["by"] == "repair, descent"

@@ -103,3 +103,17 @@ def test_descent_bench_reports_where_a_descent_ends():
     assert re.search(r"^  -> -26 after \d+ checks", p.stdout, re.M), p.stdout
     assert re.search(r"^  ends on -24 after \d+ checks in all", p.stdout, re.M), p.stdout
     assert "#2: not correct at every size, no descent" in p.stdout
+
+
+def test_repair_bench_reports_near_misses_and_what_repairs_find():
+    """bench/repair.py: seed 0's 1,407 episodes meet 8 near misses; the
+    repair of the last one finds the certified optimum's reward (-24)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "bench/repair.py", "--seeds", "0", "--episodes", "1407"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^seed 0: 1407 episodes in [\d.]+ s, 0 correct candidates; near misses: "
+                     r"0 first size only, 8 last scenario$", p.stdout, re.M), p.stdout
+    assert re.search(r"^  episode 1407 \(last scenario, -24\) -> -24 \(the certified optimum's "
+                     r"reward\) after \d+ checks", p.stdout, re.M), p.stdout
+    assert re.search(r"^  repairs: 1 of 8 find a correct candidate", p.stdout, re.M), p.stdout

@@ -216,9 +216,10 @@ def test_run_descend_is_stored_and_kept_on_resume(tmp_path):
     # episode was correct (tests/test_learner.py); show says so
     r = cli("show", str(rep["id"]), "--db", str(p), "--json", "--no-report-checks")
     shown = json.loads(r.stdout)
-    assert shown["best_found"] == {"episode": 2, "by": "descent"}
+    assert shown["best_found"] == {"episode": 2, "by": "repair, descent"}
     assert shown["first_correct"]["episode"] > 2
     r = cli("show", str(rep["id"]), "--db", str(p), "--no-report-checks")
-    assert "most efficient correct candidate: found in episode 2, by a descent" in r.stdout
+    assert ("most efficient correct candidate: found in episode 2, by a repair of a near miss "
+            "and a descent") in r.stdout
     r = cli("run", "--resume", str(rep["id"]), "--descend", "--db", str(p))
     assert r.returncode == 2 and "--descend" in r.stderr

@@ -402,7 +402,7 @@ def test_a_candidate_correct_at_the_first_size_only_is_repaired_into_the_optimum
     assert found[0] in set(neighbours(near, actions, cfg.vocab().types))
     for c in found:
         assert all(verify(c, target="byzantine", n=n, f=f).correct for n, f in ((4, 1), (7, 2)))
-    assert L.best.by == "descent" and L.best.episode == 1
+    assert L.best.by == "repair, descent" and L.best.episode == 1
     assert L.best.accumulated == -24 and L.best.candidate == Candidate.loads(
         "broadcast: send_myself type0\nreceive: send_all type0 if type0 from origin; "
         "send_all type1 if type1 from F+1; send_neighbours type1 if type0 from (N+F)/2; "
@@ -427,7 +427,7 @@ def test_descend_repairs_a_candidate_failing_only_the_last_scenario_while_nothin
     v = verify(out.candidate, target="crash", n=3)
     assert [c.correct for c in v.checks] == [True] * (len(plan("crash", n=3)) - 1) + [False]
     assert held[False] is None and held[True].accumulated == -7
-    assert held[True].by in ("repair", "descent") and held[True].episode == 2
+    assert held[True].by == "repair, descent" and held[True].episode == 2
     actions = [a for a in L.config.vocab().actions() if not a.is_stop]
     found = [L.new_candidates[h] for h in L.descended]
     assert found[0] in set(neighbours(out.candidate, actions, L.config.vocab().types))
@@ -435,11 +435,42 @@ def test_descend_repairs_a_candidate_failing_only_the_last_scenario_while_nothin
     assert not L._near_miss(out.candidate_hash)  # the run now holds a correct candidate
 
 
+def test_every_new_candidate_correct_at_the_first_size_only_is_repaired():
+    """A run (descend = true) hands each new candidate that is correct at its
+    first size and not at the second to a repair, even once it holds a correct
+    candidate (crash seed 9 at 3:1 and 5:2 meets two, in episodes 150 and 192);
+    and no other candidate once it holds one."""
+    from rbengine.oracle import verify
+    L = Learner(RunConfig(target="crash", seed=9, episodes=200, descend=True, sizes="3:1,5:2"))
+    repaired = []
+    real = L._repair
+
+    def spy(cand, episode):
+        repaired.append((episode, cand))
+        real(cand, episode)
+
+    L._repair = spy
+    first_size_only = []
+    seen = set()
+    for _ in range(200):
+        out = L.run_episode()
+        h = out.candidate_hash
+        if h in seen:
+            continue
+        seen.add(h)
+        if (not out.correct and L.best is not None and out.episode > L.best.episode
+                and verify(out.candidate, target="crash", n=3, f=1).correct):
+            first_size_only.append((out.episode, out.candidate))
+    late = [(e, c) for e, c in repaired if e > L.best.episode]
+    assert [e for e, _ in first_size_only] == [150, 192]
+    assert late == first_size_only
+
+
 def test_a_size_of_one_scenario_has_no_near_misses():
     """Target none checks one scenario: an incorrect candidate there failed
     everything it was checked for, and is not repaired."""
     L = Learner(RunConfig(target="none", seed=0, episodes=50, descend=True))
-    assert L.first_size_planned == 1
+    assert L._plan == [1]
     incorrect = [o for o in (L.run_episode() for _ in range(20)) if not o.correct]
     assert incorrect
     L.best = None  # as before any correct candidate

@@ -11,6 +11,7 @@ import json
 from rbengine import metrics, run_checks
 from rbengine.candidate import Candidate
 from rbengine.errors import StoreError
+from rbengine.learner import FOUND_BY
 from rbengine.notation import pseudo
 from rbengine.problem import run_report
 from rbengine.report import optimum_text
@@ -91,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
                      f"states and {fc['candidates']} candidates")
     found = r.get("best_found")
     if found:
-        how = {"episode": "its candidate", "repair": "a repair of a near miss",
-               "descent": "a descent"}.get(found["by"], found["by"])
+        how = FOUND_BY.get(found["by"], found["by"])
         lines.append(f"most efficient correct candidate: found in episode {found['episode']}, "
                      f"by {how}")
     lines.append("")
