@@ -205,13 +205,28 @@ class Learner:
         passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
         return passed >= 1 and passed == self._plan[0] - 1
 
-    def _repair(self, near_miss: Candidate, episode: int) -> None:
+    def _repair(self, near_miss: Candidate, episode: int, chain: bool = True) -> bool:
         """A correct candidate one change from a near miss, when there is one,
-        recorded and descended from like an episode's (rbengine.descent)."""
+        recorded and descended from like an episode's (rbengine.descent).
+        When there is none, the candidates correct at the first size only that
+        the repair met are repaired in turn (`chain`, one level deep), until
+        one is. Whether a correct candidate was found."""
         from .descent import repair
-        move = repair(near_miss, self.config, self.cache.correct)
-        if move is not None and self._record_found(move.candidate, episode, "repair"):
+        met: list[Candidate] = []
+
+        def correct(c: Candidate) -> bool:
+            ok = self.cache.correct(c)
+            if not ok and chain:
+                met.append(c)
+            return ok
+
+        move = repair(near_miss, self.config, correct)
+        if move is None:
+            return any(self._repair(c, episode, chain=False) for c in met
+                       if self.cache.parts(c.content_hash())[0][1].correct)
+        if self._record_found(move.candidate, episode, "repair"):
             self._descend(move.candidate, episode, "repair, descent")
+        return True
 
     def _record_found(self, cand: Candidate, episode: int, by: str) -> bool:
         """Record a correct candidate found by a walk (`by`) rather than an

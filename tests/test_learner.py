@@ -466,6 +466,43 @@ def test_every_new_candidate_correct_at_the_first_size_only_is_repaired():
     assert late == first_size_only
 
 
+def test_a_repair_that_finds_nothing_repairs_the_candidates_correct_at_the_first_size_it_met():
+    """Crash seed 1 at 3:1 and 4:2: episode 131's near miss has no correct
+    candidate one change away, but a candidate its repair checked is correct
+    at 3:1 only, and a correct candidate is one change from that one."""
+    from rbengine.descent import neighbours, repair
+    from rbengine.oracle import verify
+    cfg = RunConfig(target="crash", seed=1, episodes=300, descend=True, sizes="3:1,4:2")
+    L = Learner(cfg)
+    calls = []
+    real = L._repair
+
+    def spy(cand, episode, chain=True):
+        found = real(cand, episode, chain)
+        calls.append((episode, chain, cand, found))
+        return found
+
+    L._repair = spy
+    for _ in range(300):
+        L.run_episode()
+        if any(not chain and found for _, chain, _, found in calls):
+            break
+    i = next(k for k, (_, chain, _, found) in enumerate(calls) if not chain and found)
+    episode, _, met, _ = calls[i]
+    outer = next(c for c in calls[i + 1:] if c[1])  # the repair that met it
+    assert episode == outer[0] == 131 and outer[3] is True
+
+    def correct(c):
+        return all(verify(c, target="crash", n=n, f=f).correct for n, f in ((3, 1), (4, 2)))
+
+    actions = [a for a in cfg.vocab().actions() if not a.is_stop]
+    assert met in set(neighbours(outer[2], actions, cfg.vocab().types))
+    assert repair(outer[2], cfg, correct) is None
+    assert verify(met, target="crash", n=3, f=1).correct and not correct(met)
+    fixed = repair(met, cfg, correct)
+    assert fixed is not None and correct(fixed.candidate)
+
+
 def test_a_size_of_one_scenario_has_no_near_misses():
     """Target none checks one scenario: an incorrect candidate there failed
     everything it was checked for, and is not repaired."""
