@@ -49,6 +49,9 @@ def test_start_run_see_progress_pause_resume(tmp_path):
             send_key(app, "o")  # the live view
             await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), what="the run view")
             live = app.screen
+            # pushed is not yet composed: on a busy machine the run can be ahead
+            await wait_until(pilot, lambda: bool(live.query("#run-progress")),
+                             what="the live view's widgets")
             await wait_until(pilot, lambda: handle.progress.episode > first + 20, what="more episodes")
             bar = live.query_one("#run-progress", ProgressBar)
             await wait_until(pilot, lambda: (bar.progress or 0) > first, what="the progress bar")
