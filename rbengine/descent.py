@@ -38,6 +38,7 @@ from itertools import permutations
 from .action import Action
 from .candidate import HANDLERS, Candidate
 from .config import RunConfig
+from .errors import OracleError
 from .renaming import relabel
 from .reward import total
 from .space import contains, heuristics
@@ -92,8 +93,10 @@ class _Walk:
     checks made against the budget."""
 
     def __init__(self, config: RunConfig, correct: Callable[[Candidate], bool],
-                 max_checks: int | None, start: Candidate):
+                 max_checks: int | None, start: Candidate,
+                 cancel: Callable[[], bool] | None = None):
         self.config, self.correct, self.max_checks = config, correct, max_checks
+        self.cancel = cancel
         vocab = config.vocab()
         self.actions = [a for a in vocab.actions() if not a.is_stop]
         self.types = vocab.types
@@ -121,20 +124,23 @@ class _Walk:
             if self.max_checks is not None and self.checks >= self.max_checks:
                 self.exhausted = True
                 return
+            if self.cancel is not None and self.cancel():
+                raise OracleError("walk cancelled")
             self.checks += 1
             if self.correct(n):
                 yield Move(n, r, self.checks)
 
 
 def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
-            max_checks: int | None = None, sideways: int = SIDEWAYS) -> Iterator[Move]:
+            max_checks: int | None = None, sideways: int = SIDEWAYS,
+            cancel: Callable[[], bool] | None = None) -> Iterator[Move]:
     """Moves to ever cheaper correct candidates, from `start` (assumed correct;
     `correct` is the oracle, e.g. ``VerdictCache.correct`` at the config's
     sizes), and sideways to correct candidates as cheap when no cheaper one is
     one change away, expanding at most `sideways` of those per reward (0: a
     plain descent). Ends where neither finds one, or after `max_checks` checks
-    in all."""
-    walk = _Walk(config, correct, max_checks, start)
+    in all; raises OracleError when `cancel()` says so before a check."""
+    walk = _Walk(config, correct, max_checks, start, cancel)
     reward = total(config.rewards, start)
     level = deque([start])  # correct candidates of `reward` not expanded yet
     expanded = 0
@@ -155,10 +161,11 @@ def descend(start: Candidate, config: RunConfig, correct: Callable[[Candidate], 
             return
 
 
-def repair(start: Candidate, config: RunConfig,
-           correct: Callable[[Candidate], bool]) -> Move | None:
+def repair(start: Candidate, config: RunConfig, correct: Callable[[Candidate], bool],
+           cancel: Callable[[], bool] | None = None) -> Move | None:
     """The cheapest correct candidate one change away from `start`, of any
     reward, or None. For a near miss (see the module's docstring): near misses
     are far more frequent than correct candidates, and some are one change
     from one (docs/learner.md)."""
-    return next(_Walk(config, correct, None, start).correct_ones(start, lambda r: True), None)
+    return next(_Walk(config, correct, None, start, cancel).correct_ones(start, lambda r: True),
+                None)

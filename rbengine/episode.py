@@ -221,7 +221,7 @@ def run(learner: Learner, greedy: bool = False,
         out = Outcome(episode_no, cand, verdict, cached, accumulated, bonus, [], len(qt),
                       0.0, step, greedy, candidate_hash=h)
         if not greedy:
-            learner.commit(pending, out)
+            learner.commit(pending, out, cancel=cancel)
         out.states_explored = len(qt)
         out.seconds = time.perf_counter() - t0
         committed = True

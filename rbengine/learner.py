@@ -37,6 +37,7 @@ from .candidate import Candidate
 from .config import RunConfig
 from .episode import Decision, Outcome, Transition
 from .episode import run as run_episode
+from .errors import OracleError
 from .guide import Guide, progress
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
@@ -132,9 +133,33 @@ class Learner:
             self.new_candidates[out.candidate_hash] = out.candidate
         return out
 
-    def commit(self, pending: list[Transition], out: Outcome) -> None:
-        """Apply a completed episode: visits, Q updates, verdict, GH9."""
+    def commit(self, pending: list[Transition], out: Outcome,
+               cancel: Callable[[], bool] | None = None) -> None:
+        """Apply a completed episode: its verdict and walks, visits, Q updates,
+        GH9. The walks come first and may be cancelled: then what they and the
+        verdict recorded is taken back and OracleError raised, so that the
+        episode is abandoned like one whose check was cancelled."""
         qt, cfg = self.qt, self.config
+        final_state = pending[-1].next
+        # a completed episode has its candidate and verdict
+        cand = cast(Candidate, out.candidate)
+        verdict = cast(VerdictRecord, out.verdict)
+        h = out.candidate_hash
+        first_time = h not in self.known
+        mark = self._mark()
+        self.known[h] = verdict.correct
+        if first_time:
+            self.new_candidates[h] = cand
+        known_then = len(self.known)
+        new_best = verdict.correct and self._found_correct(cand, final_state, out.episode)
+        try:
+            if cfg.descend and new_best:
+                self._descend(cand, out.episode, cancel=cancel)
+            elif cfg.descend and not verdict.correct and first_time and self._near_miss(h):
+                self._repair(cand, out.episode, cancel=cancel)
+        except OracleError:
+            self._take_back(mark)
+            raise
         for t in pending:
             qt.visit(t.state, t.action)
         last = len(pending) - 1
@@ -148,45 +173,51 @@ class Learner:
                 out.updates.append(qt.update(t.state, t.action, t.reward,
                                              qt.max_value(t.next, t.next_allowed),
                                              cfg.alpha, cfg.gamma))
-        final_state = pending[-1].next
         self.episodes_done = out.episode
-        # a completed episode has its candidate and verdict
-        cand = cast(Candidate, out.candidate)
-        verdict = cast(VerdictRecord, out.verdict)
-        h = out.candidate_hash
-        first_time = h not in self.known
-        self.known[h] = verdict.correct
         if self.guide is not None:
             self.guide.record(((0, final_state.broadcast), (1, final_state.receive)),
                               progress(verdict, self.planned))
-        if first_time:
-            self.new_candidates[h] = cand
         if verdict.correct:
             self.correct_episodes += 1
             if self.first_correct is None:
                 self.first_correct = {"episode": out.episode, "states": len(qt),
-                                      "candidates": len(self.known)}
-            if self._found_correct(cand, final_state, out.episode) and self.config.descend:
-                self._descend(cand, out.episode)
+                                      "candidates": known_then}
         else:
             self.incorrect_episodes += 1
-            if self.config.descend and first_time and self._near_miss(h):
-                self._repair(cand, out.episode)
-            if self.config.heuristics.enabled("GH9") and final_state not in self.dead:
+            if cfg.heuristics.enabled("GH9") and final_state not in self.dead:
                 out.new_dead = len(self.heur.mark_dead(final_state, self.dead))
         out.states_explored = len(qt)
         if State() in self.dead:
             self.exhausted = True
         self.new_episodes.append(out)
 
-    def _descend(self, start: Candidate, episode: int, by: str = "descent") -> None:
+    def _mark(self) -> tuple[Any, ...]:
+        """What a verdict and its walks change, to take back (``_take_back``)."""
+        return (self.best, len(self.known), len(self.correct), len(self.new_candidates),
+                len(self.descended))
+
+    def _take_back(self, mark: tuple[Any, ...]) -> None:
+        """Undo what was recorded since `mark`: walks only add entries (a
+        verdict never changes), so removing the entries added restores it."""
+        best, known, correct, new, descended = mark
+        self.best = best
+        for k in list(self.known)[known:]:
+            del self.known[k]
+        for key in list(self.correct)[correct:]:
+            del self.correct[key]
+        for k in list(self.new_candidates)[new:]:
+            del self.new_candidates[k]
+        del self.descended[descended:]
+
+    def _descend(self, start: Candidate, episode: int, by: str = "descent",
+                 cancel: Callable[[], bool] | None = None) -> None:
         """Record the correct candidates a descent from `start` reaches
         (rbengine.descent), so that the optimisation episode can follow them:
         a run's hard part is its first correct candidate, and cheaper ones are
         often a few single changes away from it. `by`: how they were found
         (FOUND_BY)."""
         from .descent import descend
-        for move in descend(start, self.config, self.cache.correct):
+        for move in descend(start, self.config, self.cache.correct, cancel=cancel):
             self._record_found(move.candidate, episode, by)
 
     def _near_miss(self, h: str) -> bool:
@@ -205,7 +236,8 @@ class Learner:
         passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
         return passed >= 1 and passed == self._plan[0] - 1
 
-    def _repair(self, near_miss: Candidate, episode: int, chain: bool = True) -> bool:
+    def _repair(self, near_miss: Candidate, episode: int, chain: bool = True,
+                cancel: Callable[[], bool] | None = None) -> bool:
         """A correct candidate one change from a near miss, when there is one,
         recorded and descended from like an episode's (rbengine.descent).
         When there is none, the candidates correct at the first size only that
@@ -220,12 +252,12 @@ class Learner:
                 met.append(c)
             return ok
 
-        move = repair(near_miss, self.config, correct)
+        move = repair(near_miss, self.config, correct, cancel=cancel)
         if move is None:
-            return any(self._repair(c, episode, chain=False) for c in met
+            return any(self._repair(c, episode, chain=False, cancel=cancel) for c in met
                        if self.cache.parts(c.content_hash())[0][1].correct)
         if self._record_found(move.candidate, episode, "repair"):
-            self._descend(move.candidate, episode, "repair, descent")
+            self._descend(move.candidate, episode, "repair, descent", cancel=cancel)
         return True
 
     def _record_found(self, cand: Candidate, episode: int, by: str) -> bool:

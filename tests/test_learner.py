@@ -445,9 +445,9 @@ def test_every_new_candidate_correct_at_the_first_size_only_is_repaired():
     repaired = []
     real = L._repair
 
-    def spy(cand, episode):
+    def spy(cand, episode, cancel=None):
         repaired.append((episode, cand))
-        real(cand, episode)
+        return real(cand, episode, cancel=cancel)
 
     L._repair = spy
     first_size_only = []
@@ -477,8 +477,8 @@ def test_a_repair_that_finds_nothing_repairs_the_candidates_correct_at_the_first
     calls = []
     real = L._repair
 
-    def spy(cand, episode, chain=True):
-        found = real(cand, episode, chain)
+    def spy(cand, episode, chain=True, cancel=None):
+        found = real(cand, episode, chain, cancel)
         calls.append((episode, chain, cand, found))
         return found
 
@@ -501,6 +501,44 @@ def test_a_repair_that_finds_nothing_repairs_the_candidates_correct_at_the_first
     assert verify(met, target="crash", n=3, f=1).correct and not correct(met)
     fixed = repair(met, cfg, correct)
     assert fixed is not None and correct(fixed.candidate)
+
+
+def _walk_state(L: Learner) -> tuple:
+    """What an episode and its walks change in a learner."""
+    return (L.qt.snapshot(L.actions), dict(L.known), L.best and L.best.to_json(),
+            list(L.descended), dict(L.correct), list(L.new_candidates), L.episodes_done,
+            L.correct_episodes, L.incorrect_episodes, L.first_correct, set(L.dead.keys),
+            json.dumps(L.rng.bit_generator.state, sort_keys=True))
+
+
+def test_a_pause_during_a_walk_abandons_the_whole_episode():
+    """Crash seed 2 at 3:1 and 5:2 (descend = true) repairs the near miss of
+    its second episode. A cancel raised during that repair abandons the
+    episode: the learner is as it was before it, and running it again gives
+    what the uninterrupted run has."""
+    from rbengine.errors import OracleError
+    cfg = RunConfig(target="crash", seed=2, episodes=100, descend=True, sizes="3:1,5:2")
+    twin = Learner(cfg)
+    for _ in range(2):
+        twin.run_episode()
+    assert twin.descended  # the repair and its descent found something
+    L = Learner(cfg)
+    L.run_episode()
+    before = _walk_state(L)
+    stop = {"now": False}
+    real = L._repair
+
+    def pause_when_walking(cand, episode, chain=True, cancel=None):
+        stop["now"] = True  # as the app's pause during the walk
+        return real(cand, episode, chain, cancel)
+
+    L._repair = pause_when_walking
+    with pytest.raises(OracleError, match="cancelled"):
+        L.run_episode(cancel=lambda: stop["now"])
+    assert _walk_state(L) == before
+    L._repair = real
+    L.run_episode()
+    assert _walk_state(L) == _walk_state(twin)
 
 
 def test_a_size_of_one_scenario_has_no_near_misses():

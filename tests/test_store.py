@@ -175,6 +175,36 @@ def test_pause_and_resume_equals_uninterrupted(tmp_path, untried, descend, sizes
     _same_result(whole, r2)
 
 
+def test_a_pause_during_a_walk_then_resume_equals_uninterrupted(tmp_path):
+    """descend = true: a pause asked while a repair walks (crash seed 4 at 3:1
+    and 5:2, whose first near miss comes in episode 18) abandons that episode;
+    the run pauses with the episodes before it, and resumed it ends exactly as
+    the uninterrupted run."""
+    cfg = RunConfig(target="crash", episodes=60, seed=4, checkpoint_every=7, descend=True,
+                    sizes="3:1,5:2")
+    with Store(tmp_path / "a.sqlite") as s:
+        whole = Run.start(s, cfg)
+        whole.execute()
+    with Store(tmp_path / "b.sqlite") as s:
+        r = Run.start(s, cfg)
+        real = r.learner._repair
+        asked = []
+
+        def pause_when_walking(cand, episode, chain=True, cancel=None):
+            if not asked:
+                asked.append(episode)
+                r.stop()
+            return real(cand, episode, chain, cancel)
+
+        r.learner._repair = pause_when_walking
+        assert r.execute() == "paused"
+        assert asked == [18] and s.run(r.id)["episodes_done"] == 17
+        r2 = Run.resume(s, r.id)
+        assert r2.learner.episodes_done == 17 and r2.learner.best is None
+        assert r2.execute() == "finished"
+    _same_result(whole, r2)
+
+
 KILL_SCRIPT = textwrap.dedent("""
     import sys
     from rbengine.config import RunConfig
