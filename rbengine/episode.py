@@ -8,8 +8,9 @@ Outcome, so a user interface can step through an episode exactly as a headless
 run performs it.
 
 An episode is atomic: the Q values, visit counts and run statistics change only
-when it completes, and an episode abandoned half-way (a cancelled verification,
-a stepper closed) leaves the learner, its random generator included, as it was.
+when it completes, and an episode abandoned half-way (a cancelled verification
+or walk, a stepper closed) leaves the learner, its random generator included,
+as it was.
 The Q-learning updates of the episode's transitions are applied then, by
 default from the last choice back to the first (``update_order="backward"``):
 the same updates, ordered so that the bonus reaches every choice of the
