@@ -24,7 +24,7 @@ from search import OPTIMA  # noqa: E402  (bench/search.py)
 from rbengine.candidate import Candidate  # noqa: E402
 from rbengine.config import RunConfig  # noqa: E402
 from rbengine.descent import repair  # noqa: E402
-from rbengine.learner import Learner  # noqa: E402
+from rbengine.learner import Learner, near_miss_kind  # noqa: E402
 from rbengine.reward import total  # noqa: E402
 
 OPTIMUM = -24
@@ -33,13 +33,7 @@ OPTIMUM = -24
 def kind(L: Learner, h: str) -> str | None:
     """Which near miss `h` is, as the learner tells them apart, or None."""
     parts = L.cache.parts(h)
-    if not parts:
-        return None
-    first = parts[0][1]
-    if first.correct:
-        return "first size only"
-    passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
-    return "last scenario" if passed >= 1 and passed == L._plan[0] - 1 else None
+    return near_miss_kind(parts[0][1], L._plan[0]) if parts else None
 
 
 def line(c: Candidate) -> str:

@@ -34,12 +34,16 @@ from .cache import VerdictRecord
 ELITE = 50
 
 
+def passed(record: VerdictRecord) -> int:
+    """The scenario checks the verification passed (it stops at a failing one)."""
+    return sum(1 for c in record.data.get("checks", []) if c.get("correct"))
+
+
 def progress(record: VerdictRecord, planned: int) -> float:
     """The share of the `planned` scenario checks the verification passed."""
     if record.correct:
         return 1.0
-    passed = sum(1 for c in record.data.get("checks", []) if c.get("correct"))
-    return min(1.0, passed / planned) if planned else 0.0
+    return min(1.0, passed(record) / planned) if planned else 0.0
 
 
 class Guide:

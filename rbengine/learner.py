@@ -38,7 +38,7 @@ from .config import RunConfig
 from .episode import Decision, Outcome, Transition
 from .episode import run as run_episode
 from .errors import OracleError
-from .guide import Guide, progress
+from .guide import Guide, passed, progress
 from .heuristics import DeadStates, Heuristics
 from .qtable import QTable
 from .state import DONE, PHASES, State, StateKey
@@ -55,6 +55,18 @@ FOUND_BY = {
     "repair, descent": "a repair of a near miss and a descent",
 }
 """How a correct candidate was found, in words (`rbtui show`, bench/experiments.py)."""
+
+
+def near_miss_kind(first: VerdictRecord, first_size_checks: int) -> str | None:
+    """Which near miss (rbengine.descent) an incorrect candidate is, from its
+    record at the run's first size: "first size only" (correct there, so a
+    later size failed), "last scenario" (it failed only the last of that
+    size's `first_size_checks` checks, after passing the others; a size of one
+    scenario has none), or None."""
+    if first.correct:
+        return "first size only"
+    n = passed(first)
+    return "last scenario" if n >= 1 and n == first_size_checks - 1 else None
 
 
 @dataclass
@@ -226,15 +238,8 @@ class Learner:
         scenario of its first size, after passing the others (a size of one
         scenario has no near misses of this kind)."""
         parts = self.cache.parts(h)
-        if not parts:
-            return False
-        first = parts[0][1]
-        if first.correct:  # h is incorrect: a later size failed
-            return True
-        if self.best is not None:
-            return False
-        passed = sum(1 for c in first.data.get("checks", []) if c.get("correct"))
-        return passed >= 1 and passed == self._plan[0] - 1
+        kind = near_miss_kind(parts[0][1], self._plan[0]) if parts else None
+        return kind == "first size only" or (kind == "last scenario" and self.best is None)
 
     def _repair(self, near_miss: Candidate, episode: int, chain: bool = True,
                 cancel: Callable[[], bool] | None = None) -> bool:

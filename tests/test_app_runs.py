@@ -23,13 +23,24 @@ def status(db, run_id=1) -> str:
         return st.run(run_id)["status"]
 
 
-async def start_run(app, pilot, episodes=200_000, target="crash"):
+async def start_run(app, pilot, episodes=200_000, target="crash", seed=7, n=None,
+                    descend=None):
+    """Start a run from the form; the run's handle, or None when the run is
+    short (`episodes` < 100): it may end before the app shows it running."""
     await pilot.press("s")
     form = app.screen
     form.query_one("#run-target", Select).value = target
+    if n is not None:
+        form.query_one("#run-n", Input).value = n
+    if descend is not None:
+        form.query_one("#run-descend", Select).value = descend
     form.query_one("#run-episodes", Input).value = str(episodes)
-    form.query_one("#run-seed", Input).value = "7"
+    form.query_one("#run-seed", Input).value = str(seed)
     await pilot.click("#run-start")
+    if episodes < 100:
+        await wait_until(pilot, lambda: not isinstance(app.screen, NewRunScreen),
+                         what="the form to close")
+        return None
     await wait_until(pilot, lambda: app.runs.active() and app.runs.active()[0].run_id is not None,
                      what="the run to start")
     return app.runs.active()[0]
@@ -182,16 +193,7 @@ def test_the_form_starts_a_run_at_two_sizes_with_descent_and_repair(tmp_path):
     async def scenario():
         app = RecordingApp(db_path=db)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("s")
-            form = app.screen
-            form.query_one("#run-target", Select).value = "crash"
-            form.query_one("#run-n", Input).value = "3:1,5:2"
-            form.query_one("#run-descend", Select).value = True
-            form.query_one("#run-episodes", Input).value = "6"
-            form.query_one("#run-seed", Input).value = "2"
-            await pilot.click("#run-start")
-            await wait_until(pilot, lambda: not isinstance(app.screen, NewRunScreen),
-                             what="the form to close")
+            await start_run(app, pilot, episodes=6, seed=2, n="3:1,5:2", descend=True)
             await wait_until(pilot, lambda: finished(db), timeout=60, what="the run to finish")
             assert app.errors() == []
 
